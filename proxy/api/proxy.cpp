@@ -1,0 +1,173 @@
+#include <fairlead/proxy.hpp>
+
+#include <algorithm>
+#include <thread>
+
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <spdlog/async.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/stdout_sinks.h>
+
+#include "api/worker.hpp"
+#include "net/address.hpp"
+
+namespace fairlead {
+
+struct Proxy::Impl {
+  uv_loop_t* loop = nullptr;
+  std::unique_ptr<net::Loop> control;
+  std::shared_ptr<const Config> config;
+  std::shared_ptr<spdlog::logger> log;
+  std::shared_ptr<spdlog::details::thread_pool> access_pool;
+  std::shared_ptr<spdlog::logger> access;
+  std::vector<std::unique_ptr<session::Counters>> counters;
+  std::vector<std::unique_ptr<api::Worker>> workers;
+  std::vector<std::uint16_t> ports;
+  std::function<void()> on_drained;
+  std::function<void()> on_stopped;
+  std::size_t waiting = 0;
+  bool draining = false;
+  bool stopping = false;
+};
+
+namespace {
+
+std::shared_ptr<spdlog::logger> defaultLogger(const Config& config) {
+  auto logger = std::make_shared<spdlog::logger>(
+      "fairlead", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+  logger->set_level(spdlog::level::from_str(config.log.level));
+  return logger;
+}
+
+}  // namespace
+
+Proxy::Proxy(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Proxy::~Proxy() = default;
+
+Result<std::unique_ptr<Proxy>> Proxy::create(uv_loop_t* loop, Config config, Options options) {
+  if (auto valid = validateConfig(config); !valid) return tl::unexpected(valid.error());
+  auto impl = std::make_unique<Impl>();
+  impl->loop = loop;
+  impl->log = options.logger ? options.logger : defaultLogger(config);
+  std::shared_ptr<spdlog::logger> access = options.access_logger;
+  if (!access && config.log.access != AccessLogFormat::Off) {
+    // The access log is written by its own thread: a slow stdout never stalls a worker loop. When
+    // its queue is full the oldest lines go, rather than the data plane blocking.
+    impl->access_pool = std::make_shared<spdlog::details::thread_pool>(8192, 1);
+    access = std::make_shared<spdlog::async_logger>(
+        "access", std::make_shared<spdlog::sinks::stdout_sink_mt>(), impl->access_pool,
+        spdlog::async_overflow_policy::overrun_oldest);
+    access->set_pattern("%v");
+  }
+  if (config.log.access == AccessLogFormat::Off) access = nullptr;
+  impl->access = access;
+
+  const std::size_t workers =
+      options.inline_workers ? 1
+      : config.workers != 0  ? config.workers
+                             : std::max(1u, std::thread::hardware_concurrency());
+
+  std::vector<std::shared_ptr<const upstream::ClusterSnapshot>> clusters;
+  for (const auto& c : config.clusters) {
+    auto snapshot = upstream::ClusterSnapshot::build(c);
+    if (!snapshot) return tl::unexpected(snapshot.error());
+    clusters.push_back(std::move(*snapshot));
+  }
+
+  // Every worker's sockets are bound here, on the caller's thread, so a port in use fails create().
+  // With port 0 the first bind picks the port and the other workers join it.
+  std::vector<std::vector<net::TcpListener::Bound>> sockets(workers);
+  for (const auto& l : config.listeners) {
+    auto addr = net::toSockaddr(l.address);
+    if (!addr) return fail(Errc::ConfigInvalid, "listener " + l.name + ": " + addr.error().detail);
+    std::uint16_t port = l.address.port;
+    for (std::size_t w = 0; w < workers; ++w) {
+      auto bound_addr = *addr;
+      if (bound_addr.ss_family == AF_INET) {
+        reinterpret_cast<sockaddr_in*>(&bound_addr)->sin_port = htons(port);
+      } else {
+        reinterpret_cast<sockaddr_in6*>(&bound_addr)->sin6_port = htons(port);
+      }
+      auto bound = net::TcpListener::openSocket(bound_addr);
+      if (!bound) {
+        for (auto& per_worker : sockets) {
+          for (auto& b : per_worker) ::close(b.fd);
+        }
+        return fail(Errc::ConfigInvalid, "listener " + l.name + " on " + l.address.toString() +
+                                             ": " + bound.error().detail);
+      }
+      port = bound->port;
+      sockets[w].push_back(*bound);
+    }
+    impl->ports.push_back(port);
+  }
+
+  impl->config = std::make_shared<const Config>(std::move(config));
+  impl->control = std::make_unique<net::Loop>(loop);
+  const std::uint64_t per_worker_limit =
+      (impl->config->limits.max_connections + workers - 1) / workers;
+  for (std::size_t w = 0; w < workers; ++w) {
+    impl->counters.push_back(std::make_unique<session::Counters>());
+    impl->workers.push_back(std::make_unique<api::Worker>(
+        w, impl->config, clusters, std::move(sockets[w]), *impl->counters.back(), impl->log,
+        access, per_worker_limit, options.inline_workers ? loop : nullptr));
+  }
+  for (auto& w : impl->workers) {
+    if (auto started = w->start(); !started) return tl::unexpected(started.error());
+  }
+  for (std::size_t i = 0; i < impl->ports.size(); ++i) {
+    impl->log->info("listening on {} (port {}), {} worker{}", impl->config->listeners[i].address.toString(),
+                    impl->ports[i], workers, workers == 1 ? "" : "s");
+  }
+  return std::unique_ptr<Proxy>(new Proxy(std::move(impl)));
+}
+
+void Proxy::drain(std::function<void()> on_drained) {
+  auto& impl = *impl_;
+  if (impl.draining || impl.stopping) return;
+  impl.draining = true;
+  impl.on_drained = std::move(on_drained);
+  impl.waiting = impl.workers.size();
+  impl.log->info("draining: listeners closed, waiting for {} worker{}", impl.waiting,
+                 impl.waiting == 1 ? "" : "s");
+  for (auto& w : impl.workers) {
+    w->drain([this] {
+      impl_->control->post([this] {
+        if (--impl_->waiting == 0 && impl_->on_drained) std::exchange(impl_->on_drained, nullptr)();
+      });
+    });
+  }
+}
+
+void Proxy::stop(std::function<void()> on_stopped) {
+  auto& impl = *impl_;
+  if (impl.stopping) return;
+  impl.stopping = true;
+  impl.on_drained = nullptr;
+  impl.on_stopped = std::move(on_stopped);
+  impl.waiting = impl.workers.size();
+  for (auto& w : impl.workers) {
+    w->stop([this] {
+      impl_->control->post([this] {
+        if (--impl_->waiting != 0) return;
+        for (auto& worker : impl_->workers) worker->join();
+        impl_->workers.clear();
+        if (impl_->access) impl_->access->flush();
+        impl_->control->close();
+        if (impl_->on_stopped) std::exchange(impl_->on_stopped, nullptr)();
+      });
+    });
+  }
+}
+
+Stats Proxy::stats() const {
+  Stats out;
+  for (const auto& c : impl_->counters) c->addTo(out);
+  return out;
+}
+
+std::vector<std::uint16_t> Proxy::listenerPorts() const { return impl_->ports; }
+
+}  // namespace fairlead

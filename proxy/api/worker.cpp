@@ -1,0 +1,136 @@
+#include "api/worker.hpp"
+
+#include <unistd.h>
+
+#include <random>
+
+#include "core/assert.hpp"
+
+namespace fairlead::api {
+
+Worker::Worker(std::size_t index, std::shared_ptr<const Config> config,
+               const std::vector<std::shared_ptr<const upstream::ClusterSnapshot>>& clusters,
+               std::vector<net::TcpListener::Bound> sockets, session::Counters& counters,
+               std::shared_ptr<spdlog::logger> log, std::shared_ptr<spdlog::logger> access_log,
+               std::uint64_t max_connections, uv_loop_t* inline_loop)
+    : index_(index), sockets_(std::move(sockets)) {
+  if (inline_loop != nullptr) {
+    raw_loop_ = inline_loop;
+  } else {
+    own_loop_ = std::make_unique<uv_loop_t>();
+    FL_CHECK(uv_loop_init(own_loop_.get()) == 0, "uv_loop_init");
+    raw_loop_ = own_loop_.get();
+  }
+  loop_ = std::make_unique<net::Loop>(raw_loop_);
+  const AccessLogFormat format = config->log.access;
+  ctx_ = std::unique_ptr<session::WorkerContext>(new session::WorkerContext{
+      .loop = *loop_,
+      .config = std::move(config),
+      .clusters = {},
+      .counters = counters,
+      .log = std::move(log),
+      .access_log = std::move(access_log),
+      .access_format = format,
+      .max_connections = max_connections,
+  });
+  ctx_->rng_state = std::random_device{}() ^ (static_cast<std::uint64_t>(std::random_device{}()) << 32);
+  for (const auto& snapshot : clusters) {
+    ctx_->clusters.push_back(session::ClusterRuntime{
+        std::make_unique<upstream::ConnPool>(*loop_, snapshot), index_});
+  }
+}
+
+Worker::~Worker() {
+  join();
+  for (auto& b : sockets_) {
+    if (b.fd >= 0) ::close(b.fd);
+  }
+  ctx_.reset();
+  loop_.reset();
+  if (own_loop_) uv_loop_close(own_loop_.get());
+}
+
+Result<> Worker::start() {
+  for (std::size_t i = 0; i < sockets_.size(); ++i) {
+    const std::uint16_t port = sockets_[i].port;
+    auto listener = net::TcpListener::adopt(
+        *loop_, std::exchange(sockets_[i], net::TcpListener::Bound{}),
+        [this, port](uv_stream_t* server) { onConnection(server, port); });
+    if (!listener) return tl::unexpected(listener.error());
+    listeners_.push_back(std::move(*listener));
+  }
+  if (own_loop_) {
+    thread_ = std::thread([this] {
+      loop_->adoptCurrentThread();
+      uv_run(raw_loop_, UV_RUN_DEFAULT);
+    });
+  }
+  return {};
+}
+
+void Worker::onConnection(uv_stream_t* server, std::uint16_t port) {
+  auto conn = net::TcpConnection::accept(*loop_, server, nullptr);
+  if (!conn) return;
+  const bool over_limit =
+      sessions_.size() >= ctx_->max_connections || ctx_->draining;
+  auto* session = new session::DownstreamSession(
+      *ctx_, std::move(*conn), port, [this](session::DownstreamSession* s) { sessionClosed(s); });
+  sessions_.insert(session);
+  if (over_limit) {
+    session->startRefused();
+  } else {
+    session->start();
+  }
+}
+
+void Worker::sessionClosed(session::DownstreamSession* s) {
+  sessions_.erase(s);
+  loop_->deferDelete(std::unique_ptr<net::Deletable>(s));
+  if (on_drained_) checkDrained();
+}
+
+void Worker::closeListeners() {
+  for (auto& l : listeners_) l->close();
+  listeners_.clear();
+}
+
+void Worker::drain(std::function<void()> on_drained) {
+  loop_->post([this, on_drained = std::move(on_drained)]() mutable {
+    on_drained_ = std::move(on_drained);
+    ctx_->draining = true;
+    closeListeners();
+    // Copy: a session may close (and leave the set) while we walk it.
+    std::vector<session::DownstreamSession*> all(sessions_.begin(), sessions_.end());
+    for (auto* s : all) {
+      if (sessions_.count(s) != 0) s->drain();
+    }
+    checkDrained();
+  });
+}
+
+void Worker::checkDrained() {
+  if (sessions_.empty() && on_drained_) std::exchange(on_drained_, nullptr)();
+}
+
+void Worker::stop(std::function<void()> on_stopped) {
+  loop_->post([this, on_stopped = std::move(on_stopped)]() mutable {
+    on_stopped_ = std::move(on_stopped);
+    shutdownLoop();
+  });
+}
+
+void Worker::shutdownLoop() {
+  closeListeners();
+  std::vector<session::DownstreamSession*> all(sessions_.begin(), sessions_.end());
+  for (auto* s : all) s->close();
+  for (auto& c : ctx_->clusters) c.pool->closeAll();
+  loop_->close();
+  // Every handle of ours is closing now; the worker thread's uv_run returns once they are gone.
+  if (on_stopped_) std::exchange(on_stopped_, nullptr)();
+}
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace fairlead::api

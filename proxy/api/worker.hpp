@@ -1,0 +1,63 @@
+// Worker: one event-loop thread of the data plane, with its own SO_REUSEPORT listeners, client
+// sessions, upstream pools and counters. Built on the control thread, then run on its own thread
+// (or inline on the control loop); everything after start() happens on the worker's loop.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include <uv.h>
+
+#include "net/loop.hpp"
+#include "net/tcp_listener.hpp"
+#include "session/downstream_session.hpp"
+#include "session/worker_context.hpp"
+
+namespace fairlead::api {
+
+class Worker {
+ public:
+  struct ListenSocket {
+    net::TcpListener::Bound bound;
+  };
+
+  // inline_loop: run on this loop (the caller's) instead of a thread of our own.
+  Worker(std::size_t index, std::shared_ptr<const Config> config,
+         const std::vector<std::shared_ptr<const upstream::ClusterSnapshot>>& clusters,
+         std::vector<net::TcpListener::Bound> sockets, session::Counters& counters,
+         std::shared_ptr<spdlog::logger> log, std::shared_ptr<spdlog::logger> access_log,
+         std::uint64_t max_connections, uv_loop_t* inline_loop);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  Result<> start();
+  // Both run fn on the worker's loop once done; fn must only post to the control loop.
+  void drain(std::function<void()> on_drained);
+  void stop(std::function<void()> on_stopped);
+  void join();
+
+ private:
+  void onConnection(uv_stream_t* server, std::uint16_t port);
+  void closeListeners();
+  void sessionClosed(session::DownstreamSession* s);
+  void checkDrained();
+  void shutdownLoop();
+
+  std::size_t index_;
+  std::unique_ptr<uv_loop_t> own_loop_;
+  uv_loop_t* raw_loop_;
+  std::unique_ptr<net::Loop> loop_;
+  std::unique_ptr<session::WorkerContext> ctx_;
+  std::vector<net::TcpListener::Bound> sockets_;
+  std::vector<std::unique_ptr<net::TcpListener>> listeners_;
+  std::unordered_set<session::DownstreamSession*> sessions_;
+  std::function<void()> on_drained_;
+  std::function<void()> on_stopped_;
+  std::thread thread_;
+};
+
+}  // namespace fairlead::api

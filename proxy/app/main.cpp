@@ -1,0 +1,101 @@
+// The fairlead binary: command line, config, one Proxy on the main loop, signals. Nothing else.
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include <uv.h>
+
+#include <fairlead/proxy.hpp>
+
+#include "app/cli.hpp"
+
+namespace {
+
+struct Signals {
+  fairlead::Proxy* proxy = nullptr;
+  uv_signal_t term{};
+  uv_signal_t interrupt{};
+  uv_signal_t hangup{};
+  bool stopping = false;
+};
+
+void closeSignals(Signals& s) {
+  uv_close(reinterpret_cast<uv_handle_t*>(&s.term), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&s.interrupt), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&s.hangup), nullptr);
+}
+
+void stopProxy(Signals& s) {
+  s.proxy->stop([&s] { closeSignals(s); });
+}
+
+// First SIGTERM/SIGINT drains; a second one stops at once.
+void onStopSignal(uv_signal_t* handle, int signum) {
+  auto& s = *static_cast<Signals*>(handle->data);
+  if (s.stopping) {
+    std::fprintf(stderr, "fairlead: second signal %d, stopping now\n", signum);
+    stopProxy(s);
+    return;
+  }
+  s.stopping = true;
+  s.proxy->drain([&s] { stopProxy(s); });
+}
+
+void onHangup(uv_signal_t*, int) {
+  std::fprintf(stderr, "fairlead: SIGHUP: configuration reload is not supported yet; ignored\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string error;
+  auto cl = fairlead::app::parseCommandLine(argc, argv, error);
+  if (!cl) {
+    std::fprintf(stderr, "fairlead: %s\n%s", error.c_str(), fairlead::app::usage());
+    return 2;
+  }
+  if (cl->help) {
+    std::fputs(fairlead::app::usage(), stdout);
+    return 0;
+  }
+  if (cl->version) {
+    std::printf("fairlead %s\n", FAIRLEAD_VERSION);
+    return 0;
+  }
+  std::string path;
+  if (cl->config_path) {
+    path = *cl->config_path;
+  } else if (std::filesystem::exists("fairlead.yaml")) {
+    path = "fairlead.yaml";
+  }
+  auto config = path.empty() ? fairlead::Result<fairlead::Config>(fairlead::Config::defaults())
+                             : fairlead::loadConfigFile(path);
+  if (!config) {
+    std::fprintf(stderr, "%s\n", config.error().detail.c_str());
+    return 1;
+  }
+  if (cl->check) {
+    std::printf("%s: ok\n", path.empty() ? "built-in defaults" : path.c_str());
+    return 0;
+  }
+
+  uv_loop_t* loop = uv_default_loop();
+  auto proxy = fairlead::Proxy::create(loop, std::move(*config));
+  if (!proxy) {
+    std::fprintf(stderr, "fairlead: %s\n", proxy.error().detail.c_str());
+    return 1;
+  }
+  Signals signals;
+  signals.proxy = proxy->get();
+  for (auto [handle, signum, cb] : {std::tuple{&signals.term, SIGTERM, &onStopSignal},
+                                    std::tuple{&signals.interrupt, SIGINT, &onStopSignal},
+                                    std::tuple{&signals.hangup, SIGHUP, &onHangup}}) {
+    uv_signal_init(loop, handle);
+    handle->data = &signals;
+    uv_signal_start(handle, cb, signum);
+  }
+  uv_run(loop, UV_RUN_DEFAULT);
+  proxy->reset();
+  return uv_loop_close(loop) == 0 ? 0 : 1;
+}

@@ -1,0 +1,129 @@
+#include "config/loader.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <memory>
+#include <system_error>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include "config/diagnostics.hpp"
+#include "config/schema.hpp"
+#include "config/validate.hpp"
+#include "config/yaml_reader.hpp"
+
+namespace fairlead::config {
+namespace {
+
+std::string joinLines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const std::string& line : lines) {
+    if (!out.empty()) out += '\n';
+    out += line;
+  }
+  return out;
+}
+
+tl::expected<std::string, int> readWholeFile(const std::string& path) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!file) return tl::unexpected(errno);
+  std::string content;
+  char buf[16 * 1024];
+  while (true) {
+    const std::size_t n = std::fread(buf, 1, sizeof buf, file.get());
+    content.append(buf, n);
+    if (n < sizeof buf) break;
+  }
+  // fopen() succeeds on a directory; the read is what fails (EISDIR).
+  if (std::ferror(file.get())) return tl::unexpected(errno != 0 ? errno : EIO);
+  return content;
+}
+
+std::string_view lineAt(std::string_view text, int line) {
+  std::size_t start = 0;
+  for (int i = 0; i < line; ++i) {
+    start = text.find('\n', start);
+    if (start == std::string_view::npos) return {};
+    ++start;
+  }
+  return text.substr(start, text.find('\n', start) - start);
+}
+
+// Inside [ ] and { } the braces of an unquoted ${VAR} are YAML syntax, and yaml-cpp's message
+// ("end of map flow not found") does not say so.
+std::string syntaxHint(std::string_view text, Location at) {
+  if (lineAt(text, at.line).find("${") == std::string_view::npos) return {};
+  return " (inside [ ] or { }, a ${VAR} must be quoted: \"${VAR}\")";
+}
+
+// Semantic issues, placed at the line of the value they concern. An issue about a value the loader
+// already reported (a default left in place of a broken one) would repeat that mistake; skip it.
+void addValidatorIssues(const Config& config, const YamlReader& reader, Diagnostics& diagnostics) {
+  for (Issue& issue : findIssues(config)) {
+    if (diagnostics.covers(issue.path)) continue;
+    std::string message = std::move(issue.message);
+    if (!issue.first_path.empty()) {
+      if (const Location first = reader.locate(issue.first_path); first.known()) {
+        message += fmt::format(" (first at line {})", first.line + 1);
+      }
+    }
+    const Location at = reader.locate(issue.path);
+    diagnostics.error(at, std::move(issue.path), std::move(message));
+  }
+}
+
+Result<Config> loadParsed(const std::vector<YAML::Node>& documents, std::string_view file, const EnvLookup& env) {
+  Diagnostics diagnostics;
+  YamlReader reader(diagnostics, env);
+  for (std::size_t i = 1; i < documents.size(); ++i) {
+    // A second document would be ignored by everything below; a stray '---' must not hide half a config.
+    if (documents[i].IsNull()) continue;
+    const YAML::Mark mark = documents[i].Mark();
+    diagnostics.error(Location{mark.line, mark.column}, "", "only one YAML document is allowed");
+  }
+  const Config config = readConfig(reader, documents.empty() ? YAML::Node() : documents.front());
+  addValidatorIssues(config, reader, diagnostics);
+  if (!diagnostics.empty()) return fail(Errc::ConfigInvalid, joinLines(diagnostics.render(file)));
+  return config;
+}
+
+}  // namespace
+
+Result<Config> loadConfigText(std::string_view text, std::string_view file, const EnvLookup& env) {
+  // yaml-cpp reports through exceptions; none may leave the config module (STYLE.md §6).
+  try {
+    std::vector<YAML::Node> documents;
+    try {
+      documents = YAML::LoadAll(std::string(text));
+    } catch (const YAML::ParserException& e) {
+      const Location at{e.mark.line, e.mark.column};
+      if (!at.known()) return fail(Errc::ConfigInvalid, fmt::format("{}: {}", file, e.msg));
+      return fail(Errc::ConfigInvalid,
+                  fmt::format("{}:{}:{}: {}{}", file, at.line + 1, at.column + 1, e.msg, syntaxHint(text, at)));
+    }
+    return loadParsed(documents, file, env);
+  } catch (const std::exception& e) {
+    return fail(Errc::ConfigInvalid, fmt::format("{}: {}", file, e.what()));
+  }
+}
+
+}  // namespace fairlead::config
+
+namespace fairlead {
+
+Result<Config> loadConfigFile(const std::string& path) {
+  auto text = config::readWholeFile(path);
+  if (!text) {
+    const int err = text.error();
+    return fail(Errc::ConfigInvalid, fmt::format("{}: cannot read: {}", path, std::generic_category().message(err)),
+                err);
+  }
+  return config::loadConfigText(*text, path, config::processEnvironment());
+}
+
+Result<Config> loadConfigString(const std::string& yaml, const std::string& name) {
+  return config::loadConfigText(yaml, name, config::processEnvironment());
+}
+
+}  // namespace fairlead

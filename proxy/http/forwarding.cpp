@@ -1,0 +1,158 @@
+#include "http/forwarding.hpp"
+
+#include <charconv>
+
+namespace fairlead::http {
+namespace {
+
+bool startsWithNoCase(std::string_view s, std::string_view prefix) noexcept {
+  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+}
+
+void appendNumber(std::uint64_t n, std::string& out, int base = 10) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n, base);
+  out.append(buf, static_cast<std::size_t>(end - buf));
+}
+
+void appendField(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name).append(": ").append(value).append("\r\n");
+}
+
+bool isForwardedField(std::string_view name) noexcept {
+  return startsWithNoCase(name, "x-forwarded-");
+}
+
+}  // namespace
+
+bool isHopByHop(std::string_view name, const Headers& headers) noexcept {
+  if (iequals(name, "connection") || iequals(name, "keep-alive") || iequals(name, "te") ||
+      iequals(name, "trailer") || iequals(name, "transfer-encoding") ||
+      iequals(name, "upgrade") || startsWithNoCase(name, "proxy-")) {
+    return true;
+  }
+  // Fields the sender named in Connection belong to its hop only (RFC 9110 §7.6.1).
+  for (const auto& h : headers) {
+    if (iequals(h.name, "connection") && hasToken(h.value, name)) return true;
+  }
+  return false;
+}
+
+BodyFraming requestFraming(const MessageHead& request) noexcept {
+  if (request.chunked) return BodyFraming::Chunked;
+  if (request.has_content_length) return BodyFraming::Length;
+  return BodyFraming::None;  // RFC 9112 §6.3: a request without either has no body
+}
+
+void writeRequestHead(const MessageHead& req, const RequestContext& ctx, std::string& out) {
+  out.append(req.method).append(" ").append(req.target).append(" HTTP/1.1\r\n");
+  const Header* xff = nullptr;
+  bool has_host = false;
+  bool has_proto = false;
+  bool has_fwd_host = false;
+  bool has_port = false;
+  bool has_id = false;
+  for (const auto& h : req.headers) {
+    if (isHopByHop(h.name, req.headers) || iequals(h.name, "content-length")) continue;
+    if (isForwardedField(h.name)) {
+      if (!ctx.client_trusted) continue;  // an untrusted peer's claims are replaced, not passed on
+      if (iequals(h.name, "x-forwarded-for")) {
+        xff = &h;
+        continue;
+      }
+      has_proto |= iequals(h.name, "x-forwarded-proto");
+      has_fwd_host |= iequals(h.name, "x-forwarded-host");
+      has_port |= iequals(h.name, "x-forwarded-port");
+    }
+    if (iequals(h.name, ctx.request_id_header)) {
+      if (has_id) continue;  // one id per request
+      has_id = true;
+      appendField(out, h.name, ctx.request_id);
+      continue;
+    }
+    has_host |= iequals(h.name, "host");
+    appendField(out, h.name, h.value);
+  }
+  if (!has_host) appendField(out, "Host", ctx.upstream_authority);
+  if (!has_id && !ctx.request_id_header.empty()) {
+    appendField(out, ctx.request_id_header, ctx.request_id);
+  }
+  out.append("X-Forwarded-For: ");
+  if (xff != nullptr && !xff->value.empty()) out.append(xff->value).append(", ");
+  out.append(ctx.client_ip).append("\r\n");
+  if (!has_proto) appendField(out, "X-Forwarded-Proto", ctx.proto);
+  if (!has_fwd_host) {
+    if (const Header* host = req.headers.find("host")) appendField(out, "X-Forwarded-Host", host->value);
+  }
+  if (!has_port) {
+    out.append("X-Forwarded-Port: ");
+    appendNumber(ctx.listener_port, out);
+    out.append("\r\n");
+  }
+  if (req.upgrade) {
+    if (const Header* up = req.headers.find("upgrade")) appendField(out, "Upgrade", up->value);
+    out.append("Connection: upgrade\r\n");
+  }
+  switch (requestFraming(req)) {
+    case BodyFraming::Chunked: out.append("Transfer-Encoding: chunked\r\n"); break;
+    case BodyFraming::Length:
+      out.append("Content-Length: ");
+      appendNumber(req.content_length, out);
+      out.append("\r\n");
+      break;
+    case BodyFraming::None:
+    case BodyFraming::CloseDelimited: break;
+  }
+  out.append("\r\n");
+}
+
+void writeResponseHead(const MessageHead& resp, BodyFraming framing, bool keep_alive,
+                       bool client_http10, std::string& out) {
+  out.append("HTTP/1.1 ");
+  appendNumber(static_cast<std::uint64_t>(resp.status), out);
+  out.append(" ").append(resp.reason).append("\r\n");
+  const bool switching = resp.status == 101;
+  for (const auto& h : resp.headers) {
+    if (isHopByHop(h.name, resp.headers)) continue;
+    // With a body we frame it ourselves; without one (HEAD, 304) the length describes the entity.
+    if (framing != BodyFraming::None && iequals(h.name, "content-length")) continue;
+    appendField(out, h.name, h.value);
+  }
+  if (switching) {
+    if (const Header* up = resp.headers.find("upgrade")) appendField(out, "Upgrade", up->value);
+    out.append("Connection: upgrade\r\n");
+  } else if (resp.status >= 200) {
+    if (!keep_alive) {
+      out.append("Connection: close\r\n");
+    } else if (client_http10) {
+      out.append("Connection: keep-alive\r\n");
+    }
+  }
+  switch (framing) {
+    case BodyFraming::Chunked: out.append("Transfer-Encoding: chunked\r\n"); break;
+    case BodyFraming::Length:
+      out.append("Content-Length: ");
+      appendNumber(resp.content_length, out);
+      out.append("\r\n");
+      break;
+    case BodyFraming::None:
+    case BodyFraming::CloseDelimited: break;
+  }
+  out.append("\r\n");
+}
+
+void writeChunk(std::string_view data, std::string& out) {
+  if (data.empty()) return;  // an empty chunk would end the body
+  appendNumber(data.size(), out, 16);
+  out.append("\r\n").append(data).append("\r\n");
+}
+
+void writeLastChunk(const Headers& trailers, std::string& out) {
+  out.append("0\r\n");
+  for (const auto& h : trailers) {
+    if (!isHopByHop(h.name, trailers)) appendField(out, h.name, h.value);
+  }
+  out.append("\r\n");
+}
+
+}  // namespace fairlead::http

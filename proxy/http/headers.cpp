@@ -1,0 +1,46 @@
+#include "http/headers.hpp"
+
+namespace fairlead::http {
+
+namespace {
+char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+}  // namespace
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+std::string_view trim(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool hasToken(std::string_view value, std::string_view token) noexcept {
+  while (!value.empty()) {
+    const auto comma = value.find(',');
+    if (iequals(trim(value.substr(0, comma)), token)) return true;
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+const Header* Headers::find(std::string_view name) const noexcept {
+  for (const auto& h : fields_) {
+    if (iequals(h.name, name)) return &h;
+  }
+  return nullptr;
+}
+
+std::size_t Headers::count(std::string_view name) const noexcept {
+  std::size_t n = 0;
+  for (const auto& h : fields_) n += iequals(h.name, name) ? 1 : 0;
+  return n;
+}
+
+}  // namespace fairlead::http

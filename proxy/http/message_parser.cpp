@@ -1,0 +1,191 @@
+#include "http/message_parser.hpp"
+
+namespace fairlead::http {
+namespace {
+
+MessageParser& self(llhttp_t* p) noexcept { return *static_cast<MessageParser*>(p->data); }
+
+// RFC 9112 §7.1.1 puts no limit on chunk extensions; an attacker can use them to make a proxy
+// parse without end while no body byte moves. 4 KiB per message is far above any real use.
+constexpr std::uint64_t kMaxChunkExtensionBytes = 4096;
+
+}  // namespace
+
+void MessageHead::clear() {
+  method.clear();
+  target.clear();
+  status = 0;
+  reason.clear();
+  version_major = 1;
+  version_minor = 1;
+  headers.clear();
+  keep_alive = true;
+  upgrade = false;
+  chunked = false;
+  has_content_length = false;
+  content_length = 0;
+}
+
+MessageParser::MessageParser(llhttp_type_t type, Sink& sink, std::size_t max_head_bytes)
+    : sink_(sink), max_head_bytes_(max_head_bytes) {
+  llhttp_settings_init(&settings_);
+  settings_.on_message_begin = &MessageParser::onMessageBegin;
+  settings_.on_url = &MessageParser::onUrl;
+  settings_.on_status = &MessageParser::onStatus;
+  settings_.on_method = &MessageParser::onMethod;
+  settings_.on_header_field = &MessageParser::onHeaderField;
+  settings_.on_header_value = &MessageParser::onHeaderValue;
+  settings_.on_header_value_complete = &MessageParser::onHeaderValueComplete;
+  settings_.on_headers_complete = &MessageParser::onHeadersComplete;
+  settings_.on_body = &MessageParser::onBody;
+  settings_.on_chunk_extension_name = &MessageParser::onChunkExtension;
+  settings_.on_chunk_extension_value = &MessageParser::onChunkExtension;
+  settings_.on_chunk_header = &MessageParser::onChunkHeader;
+  settings_.on_message_complete = &MessageParser::onMessageCompleteCb;
+  llhttp_init(&parser_, type, &settings_);
+  parser_.data = this;
+}
+
+int MessageParser::countHead(std::size_t n) noexcept {
+  head_bytes_ += n;
+  if (head_bytes_ > max_head_bytes_) {
+    failure_ = Failure::HeadTooLarge;
+    return -1;
+  }
+  return 0;
+}
+
+int MessageParser::onMessageBegin(llhttp_t* p) noexcept {
+  auto& s = self(p);
+  s.head_.clear();
+  s.trailers_.clear();
+  s.field_.clear();
+  s.value_.clear();
+  s.head_bytes_ = 0;
+  s.extension_bytes_ = 0;
+  s.in_message_ = true;
+  s.head_done_ = false;
+  return 0;
+}
+
+int MessageParser::onUrl(llhttp_t* p, const char* at, std::size_t n) noexcept {
+  auto& s = self(p);
+  s.head_.target.append(at, n);
+  return s.countHead(n);
+}
+
+int MessageParser::onStatus(llhttp_t* p, const char* at, std::size_t n) noexcept {
+  auto& s = self(p);
+  s.head_.reason.append(at, n);
+  return s.countHead(n);
+}
+
+int MessageParser::onMethod(llhttp_t* p, const char* at, std::size_t n) noexcept {
+  auto& s = self(p);
+  s.head_.method.append(at, n);
+  return s.countHead(n);
+}
+
+int MessageParser::onHeaderField(llhttp_t* p, const char* at, std::size_t n) noexcept {
+  auto& s = self(p);
+  s.field_.append(at, n);
+  return s.countHead(n + 4);  // ": " and CRLF count toward the limit like the client sent them
+}
+
+int MessageParser::onHeaderValue(llhttp_t* p, const char* at, std::size_t n) noexcept {
+  auto& s = self(p);
+  s.value_.append(at, n);
+  return s.countHead(n);
+}
+
+int MessageParser::onHeaderValueComplete(llhttp_t* p) noexcept {
+  auto& s = self(p);
+  // llhttp drops leading whitespace but keeps trailing (RFC 9110 §5.5: OWS is not part of it).
+  while (!s.value_.empty() && (s.value_.back() == ' ' || s.value_.back() == '\t')) {
+    s.value_.pop_back();
+  }
+  auto& target = s.head_done_ ? s.trailers_ : s.head_.headers;
+  target.add(std::move(s.field_), std::move(s.value_));
+  s.field_.clear();
+  s.value_.clear();
+  return 0;
+}
+
+int MessageParser::onHeadersComplete(llhttp_t* p) noexcept {
+  auto& s = self(p);
+  auto& h = s.head_;
+  h.version_major = p->http_major;
+  h.version_minor = p->http_minor;
+  h.status = p->status_code;
+  h.keep_alive = llhttp_should_keep_alive(p) != 0;
+  h.upgrade = p->upgrade != 0;
+  h.chunked = (p->flags & F_CHUNKED) != 0;
+  h.has_content_length = (p->flags & F_CONTENT_LENGTH) != 0;
+  h.content_length = h.has_content_length ? p->content_length : 0;
+  s.head_done_ = true;
+  const int verdict = s.sink_.onHead(h);
+  if (verdict < 0) s.failure_ = Failure::SinkError;
+  return verdict;
+}
+
+int MessageParser::onBody(llhttp_t* p, const char* at, std::size_t n) noexcept {
+  self(p).sink_.onBody(std::string_view(at, n));
+  return 0;
+}
+
+int MessageParser::onChunkExtension(llhttp_t* p, const char*, std::size_t n) noexcept {
+  auto& s = self(p);
+  s.extension_bytes_ += n;
+  if (s.extension_bytes_ > kMaxChunkExtensionBytes) {
+    s.failure_ = Failure::Malformed;
+    return -1;
+  }
+  return 0;
+}
+
+int MessageParser::onChunkHeader(llhttp_t*) noexcept { return 0; }
+
+int MessageParser::onMessageCompleteCb(llhttp_t* p) noexcept {
+  auto& s = self(p);
+  s.in_message_ = false;
+  s.sink_.onMessageComplete(s.trailers_);
+  return HPE_PAUSED;  // one message at a time: the caller decides when the next may start
+}
+
+MessageParser::Outcome MessageParser::outcome(llhttp_errno_t err, std::string_view data) noexcept {
+  switch (err) {
+    case HPE_OK:
+      return {Status::NeedMore, data.size()};
+    case HPE_PAUSED:
+    case HPE_PAUSED_UPGRADE: {
+      const char* pos = llhttp_get_error_pos(&parser_);
+      const std::size_t consumed =
+          pos == nullptr ? data.size() : static_cast<std::size_t>(pos - data.data());
+      return {head_.upgrade ? Status::Upgrade : Status::Complete, consumed};
+    }
+    default:
+      if (failure_ == Failure::None) {
+        failure_ = err == HPE_INVALID_METHOD ? Failure::BadMethod : Failure::Malformed;
+      }
+      return {Status::Error, 0};
+  }
+}
+
+MessageParser::Outcome MessageParser::execute(std::string_view data) noexcept {
+  return outcome(llhttp_execute(&parser_, data.data(), data.size()), data);
+}
+
+MessageParser::Outcome MessageParser::finish() noexcept {
+  if (failure_ != Failure::None) return {Status::Error, 0};
+  const llhttp_errno_t err = llhttp_finish(&parser_);
+  if (err == HPE_PAUSED) return {Status::Complete, 0};
+  if (err == HPE_OK && !in_message_) return {Status::NeedMore, 0};
+  if (failure_ == Failure::None) failure_ = Failure::Malformed;
+  return {Status::Error, 0};
+}
+
+void MessageParser::next() noexcept {
+  if (llhttp_get_errno(&parser_) == HPE_PAUSED) llhttp_resume(&parser_);
+}
+
+}  // namespace fairlead::http

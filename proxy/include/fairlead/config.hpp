@@ -1,0 +1,114 @@
+// fairlead::Config: the whole configuration as plain values. Built by loadConfigFile() from YAML or
+// by an embedder in code; validated before a Proxy is created. Copied freely; no thread affinity.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fairlead/result.hpp>
+
+namespace fairlead {
+
+using Millis = std::chrono::milliseconds;
+
+// host:port as written in the config; "0.0.0.0:8080", "[::1]:9000", "app.internal:8000".
+struct HostPort {
+  std::string host;  // an IPv6 literal without brackets ("::1"); toString() adds them back
+  std::uint16_t port = 0;
+  std::string toString() const;
+};
+
+struct Route {
+  std::string path_prefix = "/";
+  std::string cluster;  // empty: the first cluster
+};
+
+struct ListenerConfig {
+  std::string name = "public";
+  HostPort address{"0.0.0.0", 8080};
+  std::vector<Route> routes;
+};
+
+struct EndpointConfig {
+  HostPort address;
+  std::uint32_t weight = 1;
+};
+
+enum class BalancePolicy : std::uint8_t { RoundRobin, LeastRequest, Random, Hash };
+
+struct RetryConfig {
+  std::uint32_t attempts = 1;  // extra attempts after the first, for safe retries only
+};
+
+struct ClusterConfig {
+  std::string name = "app";
+  std::vector<EndpointConfig> endpoints;
+  BalancePolicy balance = BalancePolicy::RoundRobin;
+  Millis connect_timeout{2000};
+  Millis response_timeout{60000};  // until the first byte of the response head
+  Millis idle_timeout{4000};       // pooled upstream connections; below uvicorn's 5 s keep-alive
+  std::uint32_t max_idle_per_endpoint = 64;  // per worker
+  RetryConfig retries;
+};
+
+struct ClientTimeouts {
+  Millis request_header{10000};
+  Millis keepalive_idle{75000};
+  Millis request_body_idle{30000};
+};
+
+struct Limits {
+  std::uint64_t max_request_header_bytes = 32 * 1024;
+  std::uint64_t max_request_body_bytes = 0;  // 0: unlimited
+  std::uint64_t max_connections = 20000;
+};
+
+// An IPv4 or IPv6 network, e.g. 10.0.0.0/8. Addresses are kept in network byte order.
+struct Cidr {
+  bool v6 = false;
+  std::uint8_t bytes[16] = {};
+  std::uint8_t prefix = 0;
+};
+
+struct ForwardingConfig {
+  std::vector<Cidr> trusted_proxies;
+  std::string request_id_header = "X-Request-Id";
+};
+
+enum class AccessLogFormat : std::uint8_t { Json, Text, Off };
+
+struct LogConfig {
+  std::string level = "info";  // trace | debug | info | warn | error | critical | off
+  AccessLogFormat access = AccessLogFormat::Json;
+};
+
+struct Config {
+  std::uint32_t workers = 0;  // 0: one per core ("auto")
+  std::vector<ListenerConfig> listeners;
+  std::vector<ClusterConfig> clusters;
+  ClientTimeouts timeouts;
+  Limits limits;
+  ForwardingConfig forwarding;
+  LogConfig log;
+
+  // The built-in defaults of DESIGN.md: 0.0.0.0:8080 in front of one cluster at 127.0.0.1:8000.
+  static Config defaults();
+};
+
+// Every mistake in the file, each as "FILE:LINE:COL: message", in file order.
+struct ConfigErrors {
+  std::vector<std::string> messages;
+};
+
+// Parses YAML, substitutes ${VAR} / ${VAR:-default} from the environment, validates. On failure the
+// Error's detail holds every message, one per line.
+Result<Config> loadConfigFile(const std::string& path);
+Result<Config> loadConfigString(const std::string& yaml, const std::string& name = "<string>");
+
+// Validation an embedder's hand-built Config gets too (no line numbers: there is no file).
+Result<> validateConfig(const Config& config);
+
+}  // namespace fairlead

@@ -1,0 +1,51 @@
+// fairlead::Proxy: everything an embedder needs. Created and driven on the caller's libuv loop; it
+// starts `workers` event-loop threads of its own (or runs the data plane inline), never runs or
+// closes the caller's loop, installs no signal handlers and never exits the process.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include <spdlog/logger.h>
+#include <uv.h>
+
+#include <fairlead/config.hpp>
+#include <fairlead/result.hpp>
+#include <fairlead/stats.hpp>
+
+namespace fairlead {
+
+struct Options {
+  std::shared_ptr<spdlog::logger> logger;         // null: a stderr logger named "fairlead"
+  std::shared_ptr<spdlog::logger> access_logger;  // null: built from config.log.access (stdout)
+  bool inline_workers = false;  // data plane on the caller's loop (tests, small hosts)
+};
+
+class Proxy {
+ public:
+  // Binds every listener (so a port in use fails here), then starts the workers.
+  static Result<std::unique_ptr<Proxy>> create(uv_loop_t* loop, Config config,
+                                               Options options = {});
+  ~Proxy();  // only after stop() has called back
+  Proxy(const Proxy&) = delete;
+  Proxy& operator=(const Proxy&) = delete;
+
+  // Stops accepting, lets requests in flight finish (idle connections close at once), calls back
+  // on the caller's loop when every connection is gone. Idempotent.
+  void drain(std::function<void()> on_drained);
+  // Closes every connection and handle the proxy opened, joins the workers, calls back on the
+  // caller's loop. After the callback the caller's loop holds nothing of ours.
+  void stop(std::function<void()> on_stopped);
+
+  Stats stats() const;
+  // Ports the listeners are bound to, in config order (useful with port 0).
+  std::vector<std::uint16_t> listenerPorts() const;
+
+  struct Impl;
+
+ private:
+  explicit Proxy(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fairlead

@@ -1,0 +1,21 @@
+// fairlead::Stats: counters summed over all workers at the moment Proxy::stats() is called.
+#pragma once
+
+#include <cstdint>
+
+namespace fairlead {
+
+struct Stats {
+  std::uint64_t downstream_connections_total = 0;
+  std::uint64_t downstream_connections_active = 0;
+  std::uint64_t downstream_connections_refused = 0;  // over limits.max_connections
+  std::uint64_t requests_total = 0;
+  std::uint64_t requests_active = 0;
+  std::uint64_t responses_by_class[6] = {};  // index 1..5: 1xx..5xx
+  std::uint64_t upstream_connections_total = 0;  // connections ever opened to endpoints
+  std::uint64_t upstream_retries_total = 0;
+  std::uint64_t bytes_received = 0;  // from clients
+  std::uint64_t bytes_sent = 0;      // to clients
+};
+
+}  // namespace fairlead

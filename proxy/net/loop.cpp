@@ -1,0 +1,74 @@
+#include "net/loop.hpp"
+
+#include "core/assert.hpp"
+
+namespace fairlead::net {
+
+Loop::Loop(uv_loop_t* loop)
+    : loop_(loop), thread_(std::this_thread::get_id()),
+      read_buffer_(std::make_unique<char[]>(kReadBufferBytes)) {
+  auto async = UvHandle<uv_async_t>::open(loop_, this, [](uv_loop_t* l, uv_async_t* a) {
+    return uv_async_init(l, a, &Loop::onAsync);
+  });
+  FL_CHECK(async.has_value(), "uv_async_init");
+  async_ = std::move(*async);
+  // The async handle must not keep the loop alive on its own: the loop ends when real work ends.
+  uv_unref(reinterpret_cast<uv_handle_t*>(async_.get()));
+  auto idle = UvHandle<uv_idle_t>::open(loop_, this, [](uv_loop_t* l, uv_idle_t* i) {
+    return uv_idle_init(l, i);
+  });
+  FL_CHECK(idle.has_value(), "uv_idle_init");
+  idle_ = std::move(*idle);
+}
+
+Loop::~Loop() { close(); }
+
+void Loop::close() noexcept {
+  async_.close();
+  idle_.close();
+  // Destructors may defer more objects (a session frees its exchange's connection): repeat.
+  while (!doomed_.empty()) {
+    auto batch = std::move(doomed_);
+    doomed_.clear();
+    batch.clear();
+  }
+}
+
+void Loop::post(std::function<void()> fn) {
+  {
+    std::lock_guard lock(posted_mutex_);
+    posted_.push_back(std::move(fn));
+  }
+  // uv_async_send is libuv's one thread-safe call; the handle is closed only on this thread after
+  // every poster has stopped (the Proxy joins its workers first).
+  if (async_) uv_async_send(async_.get());
+}
+
+void Loop::onAsync(uv_async_t* async) noexcept {
+  auto* self = static_cast<Loop*>(async->data);
+  if (self == nullptr) return;
+  std::vector<std::function<void()>> batch;
+  {
+    std::lock_guard lock(self->posted_mutex_);
+    batch.swap(self->posted_);
+  }
+  for (auto& fn : batch) fn();
+}
+
+void Loop::deferDelete(std::unique_ptr<Deletable> obj) {
+  if (!idle_) return;  // closed: nothing runs any more, so nothing can still be using obj
+  if (doomed_.empty()) uv_idle_start(idle_.get(), &Loop::onIdle);
+  doomed_.push_back(std::move(obj));
+}
+
+void Loop::onIdle(uv_idle_t* idle) noexcept {
+  auto* self = static_cast<Loop*>(idle->data);
+  if (self == nullptr) return;
+  // Objects deferred while these die wait for the next round.
+  std::vector<std::unique_ptr<Deletable>> batch;
+  batch.swap(self->doomed_);
+  batch.clear();
+  if (self->doomed_.empty()) uv_idle_stop(idle);
+}
+
+}  // namespace fairlead::net

@@ -1,0 +1,209 @@
+#include "net/tcp_connection.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <cstring>
+
+#include "core/assert.hpp"
+
+namespace fairlead::net {
+
+// Every libuv struct a connection hands to libuv, in one allocation that libuv's close callback
+// frees. Write and connect callbacks for a closed handle run (with UV_ECANCELED) before it, so the
+// in-flight bytes stay valid for as long as libuv may read them.
+struct TcpConnection::Box {
+  TcpConnection* owner = nullptr;  // cut when the owner closes; callbacks then only free memory
+  uv_tcp_t tcp{};
+  uv_write_t write_req{};
+  uv_connect_t connect_req{};
+  uv_shutdown_t shutdown_req{};
+  std::string inflight;
+  bool write_in_flight = false;
+};
+
+namespace {
+
+
+// Small responses and request heads must not wait for Nagle's delayed ACK dance.
+void tune(uv_tcp_t* tcp) { uv_tcp_nodelay(tcp, 1); }
+
+}  // namespace
+
+std::string ipToString(const sockaddr_storage& addr) {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (addr.ss_family == AF_INET) {
+    uv_ip4_name(reinterpret_cast<const sockaddr_in*>(&addr), text, sizeof text);
+  } else if (addr.ss_family == AF_INET6) {
+    uv_ip6_name(reinterpret_cast<const sockaddr_in6*>(&addr), text, sizeof text);
+  }
+  return text;
+}
+
+TcpConnection::TcpConnection(Loop& loop, Box* box, Handler* handler) noexcept
+    : loop_(loop), box_(box), handler_(handler) {
+  box_->owner = this;
+  box_->tcp.data = box_;
+  box_->write_req.data = box_;
+}
+
+TcpConnection* TcpConnection::ownerOf(const uv_handle_t* h) noexcept {
+  return static_cast<Box*>(h->data)->owner;
+}
+
+TcpConnection::~TcpConnection() { close(); }
+
+Result<std::unique_ptr<TcpConnection>> TcpConnection::accept(Loop& loop, uv_stream_t* server,
+                                                             Handler* handler) {
+  auto* box = new Box;
+  if (int rc = uv_tcp_init(loop.raw(), &box->tcp); rc != 0) {
+    delete box;
+    return fail(Errc::Uv, "uv_tcp_init", rc);
+  }
+  std::unique_ptr<TcpConnection> conn(new TcpConnection(loop, box, handler));
+  if (int rc = uv_accept(server, reinterpret_cast<uv_stream_t*>(&box->tcp)); rc != 0) {
+    return fail(Errc::Uv, "uv_accept", rc, Side::Downstream);
+  }
+  tune(&box->tcp);
+  int len = sizeof conn->peer_;
+  if (uv_tcp_getpeername(&box->tcp, reinterpret_cast<sockaddr*>(&conn->peer_), &len) == 0) {
+    conn->peer_ip_ = ipToString(conn->peer_);
+  }
+  return conn;
+}
+
+Result<std::unique_ptr<TcpConnection>> TcpConnection::connect(Loop& loop, const sockaddr* addr,
+                                                               Handler* handler) {
+  auto* box = new Box;
+  if (int rc = uv_tcp_init(loop.raw(), &box->tcp); rc != 0) {
+    delete box;
+    return fail(Errc::Uv, "uv_tcp_init", rc);
+  }
+  std::unique_ptr<TcpConnection> conn(new TcpConnection(loop, box, handler));
+  tune(&box->tcp);
+  // uv_tcp_connect reports even immediate failures through the callback, on a later loop turn.
+  if (int rc = uv_tcp_connect(&box->connect_req, &box->tcp, addr, &TcpConnection::onConnectCb);
+      rc != 0) {
+    return fail(Errc::ConnectRefused, uv_strerror(rc), rc, Side::Upstream);
+  }
+  if (addr->sa_family == AF_INET6) {
+    std::memcpy(&conn->peer_, addr, sizeof(sockaddr_in6));
+  } else {
+    std::memcpy(&conn->peer_, addr, sizeof(sockaddr_in));
+  }
+  conn->peer_ip_ = ipToString(conn->peer_);
+  return conn;
+}
+
+void TcpConnection::onConnectCb(uv_connect_t* req, int status) noexcept {
+  auto* self = ownerOf(reinterpret_cast<uv_handle_t*>(req->handle));
+  if (self == nullptr) return;
+  self->handler_->onConnect(status);
+}
+
+void TcpConnection::flush() noexcept {
+  if (box_ == nullptr || box_->write_in_flight || out_.empty()) return;
+  box_->inflight.swap(out_);
+  out_.clear();
+  box_->write_in_flight = true;
+  uv_buf_t buf = uv_buf_init(box_->inflight.data(), static_cast<unsigned>(box_->inflight.size()));
+  bytes_written_ += box_->inflight.size();
+  if (int rc = uv_write(&box_->write_req, reinterpret_cast<uv_stream_t*>(&box_->tcp), &buf, 1,
+                        &TcpConnection::onWriteCb);
+      rc != 0) {
+    // Report on the next write-done path rather than re-entering the caller.
+    box_->write_in_flight = false;
+    box_->inflight.clear();
+    handler_->onWriteDone(rc);
+  }
+}
+
+void TcpConnection::onWriteCb(uv_write_t* req, int status) noexcept {
+  auto* box = static_cast<Box*>(req->data);
+  box->write_in_flight = false;
+  // A large body's buffer is given back rather than kept by an idle connection.
+  if (box->inflight.capacity() > 64 * 1024) {
+    std::string().swap(box->inflight);
+  } else {
+    box->inflight.clear();
+  }
+  auto* self = ownerOf(reinterpret_cast<uv_handle_t*>(&box->tcp));
+  if (self == nullptr) return;  // closed: the bytes were only kept alive for libuv
+  if (status == 0) self->flush();
+  if (self->box_ != nullptr && status == 0 && self->shutdown_pending_ && self->writeIdle()) {
+    self->shutdown_pending_ = false;
+    uv_shutdown(&box->shutdown_req, reinterpret_cast<uv_stream_t*>(&box->tcp),
+                &TcpConnection::onShutdownCb);
+  }
+  self->handler_->onWriteDone(status);
+}
+
+void TcpConnection::onShutdownCb(uv_shutdown_t*, int) noexcept {}
+
+std::size_t TcpConnection::pendingBytes() const noexcept {
+  if (box_ == nullptr) return 0;
+  return out_.size() + box_->inflight.size();
+}
+
+bool TcpConnection::writeIdle() const noexcept {
+  return box_ == nullptr || (!box_->write_in_flight && out_.empty());
+}
+
+void TcpConnection::pauseReading() noexcept {
+  if (pause_count_++ == 0 && box_ != nullptr && !read_ended_) {
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&box_->tcp));
+  }
+}
+
+void TcpConnection::resumeReading() noexcept {
+  FL_ASSERT(pause_count_ > 0, "resume without pause");
+  if (pause_count_ > 0 && --pause_count_ == 0) startReading();
+}
+
+void TcpConnection::startReading() noexcept {
+  if (box_ == nullptr || read_ended_) return;
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&box_->tcp), &TcpConnection::onAlloc,
+                &TcpConnection::onReadCb);
+}
+
+void TcpConnection::onAlloc(uv_handle_t* h, std::size_t, uv_buf_t* buf) noexcept {
+  TcpConnection* self = ownerOf(h);
+  *buf = self != nullptr ? self->loop_.readBuffer() : uv_buf_init(nullptr, 0);
+}
+
+void TcpConnection::onReadCb(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) noexcept {
+  auto* self = ownerOf(reinterpret_cast<uv_handle_t*>(s));
+  if (self == nullptr || n == 0) return;  // 0: nothing yet (EAGAIN)
+  if (n < 0) {
+    self->read_ended_ = true;
+    uv_read_stop(s);
+    self->handler_->onReadEnd(static_cast<int>(n));
+    return;
+  }
+  self->bytes_read_ += static_cast<std::uint64_t>(n);
+  self->handler_->onRead(std::string_view(buf->base, static_cast<std::size_t>(n)));
+}
+
+void TcpConnection::shutdownAfterFlush() noexcept {
+  if (box_ == nullptr) return;
+  if (writeIdle()) {
+    uv_shutdown(&box_->shutdown_req, reinterpret_cast<uv_stream_t*>(&box_->tcp),
+                &TcpConnection::onShutdownCb);
+  } else {
+    shutdown_pending_ = true;
+  }
+}
+
+void TcpConnection::close(bool rst) noexcept {
+  if (box_ == nullptr) return;
+  Box* box = std::exchange(box_, nullptr);
+  box->owner = nullptr;
+  out_.clear();
+  auto free_box = [](uv_handle_t* dead) { delete static_cast<Box*>(dead->data); };
+  // close_reset refuses a handle that was shut down; a plain close is the right answer then.
+  if (rst && uv_tcp_close_reset(&box->tcp, free_box) == 0) return;
+  uv_close(reinterpret_cast<uv_handle_t*>(&box->tcp), free_box);
+}
+
+}  // namespace fairlead::net

@@ -1,0 +1,19 @@
+#include "session/worker_context.hpp"
+
+namespace fairlead::session {
+
+void Counters::addTo(Stats& out) const noexcept {
+  auto get = [](const std::atomic<std::uint64_t>& c) { return c.load(std::memory_order_relaxed); };
+  out.downstream_connections_total += get(downstream_connections_total);
+  out.downstream_connections_active += get(downstream_connections_active);
+  out.downstream_connections_refused += get(downstream_connections_refused);
+  out.requests_total += get(requests_total);
+  out.requests_active += get(requests_active);
+  for (int i = 0; i < 6; ++i) out.responses_by_class[i] += get(responses_by_class[i]);
+  out.upstream_connections_total += get(upstream_connections_total);
+  out.upstream_retries_total += get(upstream_retries_total);
+  out.bytes_received += get(bytes_received);
+  out.bytes_sent += get(bytes_sent);
+}
+
+}  // namespace fairlead::session

@@ -1,0 +1,593 @@
+#include "session/downstream_session.hpp"
+
+#include <netinet/in.h>
+
+#include <cctype>
+#include <cstring>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include "http/framing.hpp"
+#include "session/local_reply.hpp"
+
+namespace fairlead::session {
+namespace {
+
+// Above the high mark the source stops reading; it resumes only below the low mark, so a steady
+// stream does not toggle uv_read_stop/start for every chunk.
+constexpr std::size_t kHighWatermark = 256 * 1024;
+constexpr std::size_t kLowWatermark = 64 * 1024;
+// After refusing a request we keep reading (and discarding) briefly so that the client sees our
+// answer instead of a reset caused by its unread bytes (RFC 9112 §9.6, "lingering close").
+constexpr std::chrono::milliseconds kLingerTime{2000};
+
+bool peerTrusted(const sockaddr_storage& peer, const std::vector<Cidr>& nets) noexcept {
+  const std::uint8_t* bytes = nullptr;
+  bool v6 = false;
+  std::uint8_t mapped[16];
+  if (peer.ss_family == AF_INET) {
+    bytes = reinterpret_cast<const std::uint8_t*>(
+        &reinterpret_cast<const sockaddr_in*>(&peer)->sin_addr);
+  } else if (peer.ss_family == AF_INET6) {
+    std::memcpy(mapped, &reinterpret_cast<const sockaddr_in6*>(&peer)->sin6_addr, 16);
+    static constexpr std::uint8_t kV4Mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (std::memcmp(mapped, kV4Mapped, 12) == 0) {
+      bytes = mapped + 12;
+    } else {
+      bytes = mapped;
+      v6 = true;
+    }
+  } else {
+    return false;
+  }
+  for (const auto& net : nets) {
+    if (net.v6 != v6) continue;
+    const int full = net.prefix / 8;
+    const int rest = net.prefix % 8;
+    if (std::memcmp(bytes, net.bytes, static_cast<std::size_t>(full)) != 0) continue;
+    if (rest != 0) {
+      const auto mask = static_cast<std::uint8_t>(0xff << (8 - rest));
+      if ((bytes[full] & mask) != (net.bytes[full] & mask)) continue;
+    }
+    return true;
+  }
+  return false;
+}
+
+// A client-supplied id is kept only when it is short and plain: it ends up in logs and headers.
+bool usableRequestId(std::string_view id) noexcept {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+          c == ':' || c == '/' || c == '+' || c == '=')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+DownstreamSession::DownstreamSession(WorkerContext& ctx, std::unique_ptr<net::TcpConnection> client,
+                                     std::uint16_t listener_port, OnClosed on_closed)
+    : ctx_(ctx),
+      client_(std::move(client)),
+      parser_(HTTP_REQUEST, *this, ctx.config->limits.max_request_header_bytes),
+      timer_(ctx.loop.raw(), this, &DownstreamSession::onTimer),
+      on_closed_(std::move(on_closed)),
+      id_(ctx.next_connection_id++),
+      listener_port_(listener_port) {
+  client_->setHandler(this);
+  trusted_peer_ = peerTrusted(client_->peerAddress(), ctx_.config->forwarding.trusted_proxies);
+}
+
+DownstreamSession::~DownstreamSession() { closeNow(); }
+
+void DownstreamSession::start() {
+  bump(ctx_.counters.downstream_connections_total);
+  bump(ctx_.counters.downstream_connections_active);
+  arm(TimerFor::KeepAlive, ctx_.config->timeouts.request_header);
+  client_->resumeReading();
+}
+
+void DownstreamSession::startRefused() {
+  bump(ctx_.counters.downstream_connections_refused);
+  bump(ctx_.counters.downstream_connections_active);
+  client_->resumeReading();
+  status_ = 503;
+  refuse(503);
+}
+
+void DownstreamSession::arm(TimerFor what, std::chrono::milliseconds after) noexcept {
+  timer_for_ = what;
+  if (what == TimerFor::None) {
+    timer_.stop();
+  } else {
+    timer_.start(after);
+  }
+}
+
+void DownstreamSession::onTimer(void* self) noexcept {
+  auto* s = static_cast<DownstreamSession*>(self);
+  switch (std::exchange(s->timer_for_, TimerFor::None)) {
+    case TimerFor::KeepAlive:
+    case TimerFor::Linger:
+      s->closeNow();
+      return;
+    case TimerFor::Head:
+      // Slowloris: the head did not arrive in time. Tell the client only if it started one.
+      s->status_ = 408;
+      s->refuse(408);
+      return;
+    case TimerFor::BodyIdle:
+      s->status_ = 408;
+      if (s->exchange_) s->exchange_->abort();
+      if (s->exchange_ && s->exchange_->responseStarted()) {
+        s->closeNow();
+      } else {
+        s->refuse(408);
+      }
+      return;
+    case TimerFor::None:
+      return;
+  }
+}
+
+void DownstreamSession::onRead(std::string_view data) noexcept {
+  switch (state_) {
+    case State::Tunnel:
+      if (exchange_) exchange_->tunnelWrite(data);
+      if (exchange_ && exchange_->upstreamPending() >= kHighWatermark && !paused_for_upstream_) {
+        paused_for_upstream_ = true;
+        client_->pauseReading();
+      }
+      return;
+    case State::Closing:
+      return;  // lingering: read and drop
+    case State::Closed:
+      return;
+    case State::Head:
+    case State::Proxying:
+      break;
+  }
+  if (paused_for_response_) {
+    pending_input_.append(data);  // a read that was already under way when we paused
+    return;
+  }
+  if (timer_for_ == TimerFor::KeepAlive) arm(TimerFor::Head, ctx_.config->timeouts.request_header);
+  feed(data);
+}
+
+void DownstreamSession::feed(std::string_view data) noexcept {
+  const auto outcome = parser_.execute(data);
+  if (state_ == State::Closing || state_ == State::Closed) return;
+  switch (outcome.status) {
+    case http::MessageParser::Status::NeedMore:
+      return;
+    case http::MessageParser::Status::Error: {
+      int status = refusal_;
+      if (status == 0) {
+        switch (parser_.failure()) {
+          case http::MessageParser::Failure::HeadTooLarge: status = 431; break;
+          case http::MessageParser::Failure::BadMethod: status = 501; break;
+          default: status = 400; break;
+        }
+      }
+      ctx_.log->debug("[c{}] refusing request: {} ({})", id_, status, parser_.reason());
+      if (exchange_ && exchange_->responseStarted()) {
+        // The answer is already on its way: a broken body can only end the connection.
+        exchange_->abort();
+        closeNow();
+        return;
+      }
+      if (exchange_) exchange_->abort();
+      status_ = status;
+      refuse(status);
+      return;
+    }
+    case http::MessageParser::Status::Complete:
+    case http::MessageParser::Status::Upgrade: {
+      const std::string_view rest = data.substr(outcome.consumed);
+      // Pipelined bytes wait for this response; so do bytes sent before an upgrade is accepted.
+      if (!paused_for_response_) {
+        paused_for_response_ = true;
+        client_->pauseReading();
+      }
+      pending_input_.assign(rest);
+      maybeNextRequest();
+      return;
+    }
+  }
+}
+
+int DownstreamSession::onHead(http::MessageHead& head) noexcept {
+  beginRequestAccounting();
+  method_ = head.method;
+  target_ = head.target;
+  http10_ = head.version_minor == 0;
+  head_request_ = head.method == "HEAD";
+  upgrade_requested_ = head.upgrade;
+  if (const int refusal = http::checkRequest(head); refusal != 0) {
+    refusal_ = refusal;
+    return -1;
+  }
+  const auto& limits = ctx_.config->limits;
+  if (limits.max_request_body_bytes != 0 && head.has_content_length &&
+      head.content_length > limits.max_request_body_bytes) {
+    refusal_ = 413;
+    return -1;
+  }
+  keep_alive_ = head.keep_alive && !ctx_.draining;
+  state_ = State::Proxying;
+  bump(ctx_.counters.requests_total);
+  bump(ctx_.counters.requests_active);
+
+  const auto& fwd = ctx_.config->forwarding;
+  const http::Header* given = fwd.request_id_header.empty() ? nullptr
+                                                             : head.headers.find(fwd.request_id_header);
+  if (given != nullptr && usableRequestId(given->value)) {
+    request_id_ = given->value;
+  } else {
+    request_id_ = fmt::format("{:016x}{:016x}", ctx_.random(), ctx_.random());
+  }
+
+  auto& cluster = ctx_.clusters.front();
+  const auto framing = http::requestFraming(head);
+  std::string bytes;
+  bytes.reserve(512);
+  http::writeRequestHead(head,
+                         http::RequestContext{
+                             .client_ip = client_->peerIp(),
+                             .client_trusted = trusted_peer_,
+                             .proto = "http",
+                             .listener_port = listener_port_,
+                             .upstream_authority = cluster.pool->cluster().endpoints.front().authority,
+                             .request_id_header = fwd.request_id_header,
+                             .request_id = request_id_,
+                         },
+                         bytes);
+  if (framing == http::BodyFraming::None) {
+    arm(TimerFor::None, {});
+  } else {
+    arm(TimerFor::BodyIdle, ctx_.config->timeouts.request_body_idle);
+  }
+  exchange_ = std::make_unique<Exchange>(ctx_, cluster, static_cast<Exchange::Listener&>(*this));
+  exchange_->start(std::move(bytes), framing, http::isIdempotent(head.method), head.method);
+  return 0;
+}
+
+void DownstreamSession::onBody(std::string_view data) noexcept {
+  body_bytes_ += data.size();
+  const auto limit = ctx_.config->limits.max_request_body_bytes;
+  if (limit != 0 && body_bytes_ > limit) {
+    // A chunked body grew past the limit after we began forwarding it.
+    if (exchange_) exchange_->abort();
+    if (response_done_ || (exchange_ && exchange_->responseStarted())) {
+      closeNow();
+      return;
+    }
+    status_ = 413;
+    refuse(413);
+    return;
+  }
+  if (!exchange_ || exchange_->done()) return;  // answered early; the rest is dropped
+  arm(TimerFor::BodyIdle, ctx_.config->timeouts.request_body_idle);
+  exchange_->sendBody(data);
+  if (!paused_for_upstream_ && exchange_ && exchange_->upstreamPending() >= kHighWatermark) {
+    paused_for_upstream_ = true;
+    client_->pauseReading();
+    arm(TimerFor::None, {});  // paused on purpose: the client is not idle
+  }
+}
+
+void DownstreamSession::onMessageComplete(const http::Headers& trailers) noexcept {
+  request_done_ = true;
+  if (timer_for_ == TimerFor::BodyIdle) arm(TimerFor::None, {});
+  if (exchange_ && !exchange_->done()) exchange_->endBody(trailers);
+}
+
+void DownstreamSession::onUpstreamDrained() noexcept {
+  if (paused_for_upstream_ && exchange_ && exchange_->upstreamPending() <= kLowWatermark) {
+    paused_for_upstream_ = false;
+    client_->resumeReading();
+    if (state_ == State::Proxying && !request_done_) {
+      arm(TimerFor::BodyIdle, ctx_.config->timeouts.request_body_idle);
+    }
+  }
+}
+
+int DownstreamSession::onResponseHead(http::MessageHead& head) noexcept {
+  if (state_ == State::Closing || state_ == State::Closed) return -1;
+  auto& out = client_->output();
+  if (head.status < 200 && head.status != 101) {
+    // Interim responses (100 Continue, 103 Early Hints) pass through; HTTP/1.0 clients know none.
+    if (!http10_) http::writeResponseHead(head, http::BodyFraming::None, true, false, out);
+    client_->flush();
+    return 0;
+  }
+  status_ = head.status;
+  const bool switching = head.status == 101 && upgrade_requested_;
+  const bool no_body = http::responseHasNoBody(method_, head.status) || switching;
+  if (no_body) {
+    response_framing_ = http::BodyFraming::None;
+  } else if (head.chunked) {
+    response_framing_ = http10_ ? http::BodyFraming::CloseDelimited : http::BodyFraming::Chunked;
+  } else if (head.has_content_length) {
+    response_framing_ = http::BodyFraming::Length;
+  } else if (http10_) {
+    response_framing_ = http::BodyFraming::CloseDelimited;
+  } else {
+    // The app ends its body by closing; re-chunking keeps the client's connection alive.
+    response_framing_ = http::BodyFraming::Chunked;
+  }
+  if (response_framing_ == http::BodyFraming::CloseDelimited || upgrade_requested_ ||
+      ctx_.draining) {
+    keep_alive_ = false;
+  }
+  // A request whose body is still arriving cannot be followed by another on this connection
+  // unless the body completes; decide that when the response ends.
+  http::writeResponseHead(head, response_framing_, keep_alive_ || switching, http10_, out);
+  client_->flush();
+  return head_request_ ? 1 : 0;
+}
+
+void DownstreamSession::onResponseBody(std::string_view data) noexcept {
+  if (state_ == State::Closing || state_ == State::Closed) return;
+  if (response_framing_ == http::BodyFraming::Chunked) {
+    http::writeChunk(data, client_->output());
+  } else {
+    client_->write(data);
+  }
+  client_->flush();
+  if (!response_paused_ && client_->pendingBytes() >= kHighWatermark && exchange_) {
+    response_paused_ = true;
+    exchange_->pauseResponse();
+  }
+}
+
+void DownstreamSession::onResponseComplete(const http::Headers& trailers) noexcept {
+  if (state_ == State::Closing || state_ == State::Closed) return;
+  if (upgrade_requested_ && status_ == 101) {
+    enterTunnel();
+    return;
+  }
+  if (response_framing_ == http::BodyFraming::Chunked) {
+    http::writeLastChunk(trailers, client_->output());
+  }
+  client_->flush();
+  responseFinished();
+}
+
+void DownstreamSession::onExchangeFailed(const Error& error, bool response_started) noexcept {
+  if (state_ == State::Closing || state_ == State::Closed) return;
+  ctx_.log->warn("[c{}] {} {}: upstream {} failed: {} ({})", id_, method_, target_,
+                 exchange_ ? exchange_->upstreamAddress() : std::string("-"), toString(error.code),
+                 error.detail);
+  if (response_started) {
+    // Part of the answer is out: the client must see a truncated response, not a wrong one.
+    status_ = status_ == 0 ? 502 : status_;
+    logAccess();
+    closeNow();
+    return;
+  }
+  status_ = statusFor(error);
+  replyLocally(status_, !request_done_ || !keep_alive_);
+  responseFinished();
+}
+
+void DownstreamSession::replyLocally(int status, bool close) noexcept {
+  if (close) keep_alive_ = false;
+  writeLocalReply(status, !keep_alive_, ctx_.config->forwarding.request_id_header, request_id_,
+                  client_->output());
+  client_->flush();
+}
+
+void DownstreamSession::refuse(int status) noexcept {
+  // The bytes that follow cannot be trusted: answer, then close (lingering).
+  status_ = status;
+  keep_alive_ = false;
+  if (state_ != State::Head || parser_.inMessage() || status != 408) {
+    replyLocally(status, true);
+  }
+  logAccess();
+  closeAfterFlush();
+}
+
+void DownstreamSession::responseFinished() noexcept {
+  response_done_ = true;
+  logAccess();
+  if (!request_done_) {
+    // Answered before the request ended (an early 413 from the app, say): nothing later on this
+    // connection can be framed reliably, so it ends with this response.
+    keep_alive_ = false;
+  }
+  if (!keep_alive_) {
+    closeAfterFlush();
+    return;
+  }
+  maybeNextRequest();
+}
+
+void DownstreamSession::maybeNextRequest() noexcept {
+  if (!request_done_ || !response_done_ || state_ != State::Proxying) return;
+  exchange_.reset();
+  bump(ctx_.counters.requests_active, -1);
+  state_ = State::Head;
+  request_done_ = false;
+  response_done_ = false;
+  status_ = 0;
+  body_bytes_ = 0;
+  refusal_ = 0;
+  bytes_in_at_start_ = client_->bytesRead() - pending_input_.size();
+  if (response_paused_) response_paused_ = false;
+  if (paused_for_upstream_) {
+    paused_for_upstream_ = false;
+    client_->resumeReading();
+  }
+  if (ctx_.draining) {
+    closeAfterFlush();
+    return;
+  }
+  parser_.next();
+  arm(TimerFor::KeepAlive, ctx_.config->timeouts.keepalive_idle);
+  if (paused_for_response_) {
+    paused_for_response_ = false;
+    client_->resumeReading();
+  }
+  if (!pending_input_.empty()) {
+    arm(TimerFor::Head, ctx_.config->timeouts.request_header);
+    std::string input = std::move(pending_input_);
+    pending_input_.clear();
+    feed(input);
+  }
+}
+
+void DownstreamSession::enterTunnel() noexcept {
+  state_ = State::Tunnel;
+  arm(TimerFor::None, {});
+  logAccess();
+  if (!pending_input_.empty() && exchange_) {
+    exchange_->tunnelWrite(pending_input_);
+    std::string().swap(pending_input_);
+  }
+  if (paused_for_response_) {
+    paused_for_response_ = false;
+    client_->resumeReading();
+  }
+}
+
+void DownstreamSession::onTunnelData(std::string_view data) noexcept {
+  if (state_ != State::Tunnel && state_ != State::Proxying) return;
+  client_->write(data);
+  client_->flush();
+  if (!response_paused_ && client_->pendingBytes() >= kHighWatermark && exchange_) {
+    response_paused_ = true;
+    exchange_->pauseResponse();
+  }
+}
+
+void DownstreamSession::onTunnelEnd() noexcept { closeAfterFlush(); }
+
+void DownstreamSession::onReadEnd(int status) noexcept {
+  if (state_ == State::Closing) {
+    closeNow();
+    return;
+  }
+  if (state_ == State::Tunnel && status == UV_EOF && exchange_) {
+    // Half-close travels through the tunnel; the upstream's close ends it.
+    return;
+  }
+  if (state_ == State::Head && !parser_.inMessage()) {
+    closeNow();  // an idle keep-alive connection went away: the normal end
+    return;
+  }
+  // The client left mid-request or mid-response: nobody is waiting for the answer.
+  if (status_ == 0) status_ = 499;
+  if (state_ == State::Proxying) logAccess();
+  closeNow();
+}
+
+void DownstreamSession::onWriteDone(int status) noexcept {
+  if (status != 0) {
+    closeNow();
+    return;
+  }
+  if (state_ == State::Closing) {
+    if (client_->writeIdle()) client_->shutdownAfterFlush();
+    return;
+  }
+  if (response_paused_ && client_->pendingBytes() <= kLowWatermark) {
+    response_paused_ = false;
+    if (exchange_) exchange_->resumeResponse();
+  }
+}
+
+void DownstreamSession::closeAfterFlush() noexcept {
+  if (state_ == State::Closing || state_ == State::Closed) return;
+  state_ = State::Closing;
+  if (exchange_) exchange_->abort();
+  client_->flush();
+  client_->shutdownAfterFlush();
+  // Keep reading (and dropping) until the client closes or the linger time is up.
+  if (paused_for_response_) {
+    paused_for_response_ = false;
+    client_->resumeReading();
+  }
+  if (paused_for_upstream_) {
+    paused_for_upstream_ = false;
+    client_->resumeReading();
+  }
+  arm(TimerFor::Linger, kLingerTime);
+}
+
+void DownstreamSession::closeNow() noexcept {
+  if (state_ == State::Closed) return;
+  if (state_ == State::Proxying) bump(ctx_.counters.requests_active, -1);
+  state_ = State::Closed;
+  timer_.close();
+  if (exchange_) exchange_->abort();
+  bump(ctx_.counters.bytes_received, static_cast<std::int64_t>(client_->bytesRead()));
+  bump(ctx_.counters.bytes_sent, static_cast<std::int64_t>(client_->bytesWritten()));
+  bump(ctx_.counters.downstream_connections_active, -1);
+  client_->close();
+  if (on_closed_) std::exchange(on_closed_, nullptr)(this);
+}
+
+void DownstreamSession::drain() noexcept {
+  if (state_ == State::Head && !parser_.inMessage()) {
+    closeNow();
+  } else {
+    keep_alive_ = false;  // the current response carries Connection: close
+  }
+}
+
+void DownstreamSession::close() noexcept { closeNow(); }
+
+void DownstreamSession::beginRequestAccounting() noexcept {
+  started_ = std::chrono::steady_clock::now();
+  started_wall_ = std::chrono::system_clock::now();
+  bytes_out_at_start_ = client_->bytesWritten() + client_->pendingBytes();
+}
+
+void DownstreamSession::logAccess() noexcept {
+  if (status_ >= 100 && status_ < 600) bump(ctx_.counters.responses_by_class[status_ / 100]);
+  if (!ctx_.access_log) return;
+  using std::chrono::duration_cast;
+  using Micros = std::chrono::microseconds;
+  const auto total = duration_cast<Micros>(std::chrono::steady_clock::now() - started_).count();
+  const auto upstream_us = exchange_ ? duration_cast<Micros>(exchange_->upstreamDuration()).count() : 0;
+  const std::uint64_t in = client_->bytesRead() - bytes_in_at_start_;
+  const std::uint64_t out = client_->bytesWritten() + client_->pendingBytes() - bytes_out_at_start_;
+  const std::string upstream = exchange_ ? exchange_->upstreamAddress() : std::string("-");
+  const std::uint32_t retries = exchange_ ? exchange_->retries() : 0;
+  if (ctx_.access_format == AccessLogFormat::Json) {
+    // Method and path come from the client: escape them so the line stays one JSON object.
+    auto escape = [](std::string_view s) {
+      std::string e;
+      e.reserve(s.size());
+      for (char c : s) {
+        if (c == '"' || c == '\\') {
+          e.push_back('\\');
+          e.push_back(c);
+        } else if (static_cast<unsigned char>(c) < 0x20) {
+          fmt::format_to(std::back_inserter(e), "\\u{:04x}", static_cast<unsigned>(c));
+        } else {
+          e.push_back(c);
+        }
+      }
+      return e;
+    };
+    ctx_.access_log->info(
+        R"({{"time":"{:%Y-%m-%dT%H:%M:%S}Z","request_id":"{}","client":"{}","method":"{}","path":"{}","status":{},"bytes_in":{},"bytes_out":{},"duration_ms":{:.3f},"upstream":"{}","upstream_ms":{:.3f},"retries":{}}})",
+        fmt::gmtime(std::chrono::system_clock::to_time_t(started_wall_)), request_id_,
+        client_->peerIp(), escape(method_), escape(target_), status_, in, out, total / 1000.0,
+        upstream, upstream_us / 1000.0, retries);
+  } else {
+    ctx_.access_log->info("{} {} \"{} {}\" {} in={} out={} {:.3f}ms upstream={} {:.3f}ms retries={}",
+                          client_->peerIp(), request_id_, method_, target_, status_, in, out,
+                          total / 1000.0, upstream, upstream_us / 1000.0, retries);
+  }
+}
+
+}  // namespace fairlead::session

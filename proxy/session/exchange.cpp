@@ -1,0 +1,310 @@
+#include "session/exchange.hpp"
+
+#include "core/assert.hpp"
+#include "http/framing.hpp"
+#include "upstream/retry_policy.hpp"
+
+namespace fairlead::session {
+namespace {
+
+// Larger than any sane response head, small enough that a broken upstream cannot make us buffer.
+constexpr std::size_t kMaxResponseHeadBytes = 64 * 1024;
+// A request this small is kept until the first response byte so that the keep-alive race can be
+// retried on a fresh connection; a larger one streams without a copy and is never replayed.
+constexpr std::size_t kMaxReplayBytes = 64 * 1024;
+
+using Clock = std::chrono::steady_clock;
+
+}  // namespace
+
+Exchange::Exchange(WorkerContext& ctx, ClusterRuntime& cluster, Listener& listener)
+    : ctx_(ctx),
+      cluster_(cluster),
+      listener_(listener),
+      parser_(HTTP_RESPONSE, *this, kMaxResponseHeadBytes) {}
+
+Exchange::~Exchange() { abort(); }
+
+void Exchange::start(std::string head, http::BodyFraming framing, bool idempotent,
+                     std::string_view method) {
+  framing_ = framing;
+  idempotent_ = idempotent;
+  method_ = method;
+  request_complete_ = framing == http::BodyFraming::None;
+  pending_ = std::move(head);
+  replay_ = pending_;
+  upstream_start_ = Clock::now();
+  connectTo(cluster_.pickEndpoint());
+}
+
+void Exchange::connectTo(std::size_t endpoint_index) {
+  const auto& endpoint = cluster_.pool->cluster().endpoints[endpoint_index];
+  upstream_address_ = endpoint.authority;
+  if (auto pooled = cluster_.pool->acquire(endpoint_index, this)) {
+    attach(std::move(pooled));
+    return;
+  }
+  auto conn = upstream::UpstreamConnection::connect(ctx_.loop, endpoint_index, endpoint, this);
+  if (!conn) {
+    failOrRetry(conn.error(), false);
+    return;
+  }
+  bump(ctx_.counters.upstream_connections_total);
+  connecting_ = true;
+  conn_ = std::move(*conn);
+  conn_->timer().start(cluster_.pool->cluster().config.connect_timeout);
+}
+
+void Exchange::attach(std::unique_ptr<upstream::UpstreamConnection> conn) {
+  conn_ = std::move(conn);
+  connecting_ = false;
+  conn_->timer().stop();
+  conn_->tcp().resumeReading();
+  conn_->tcp().output().append(pending_);
+  pending_.clear();
+  flush();
+  if (request_complete_) armResponseTimer();
+}
+
+void Exchange::armResponseTimer() noexcept {
+  // The response clock starts once the whole request is out: a slow upload is the client's
+  // request_body_idle business, not the app's response time.
+  if (conn_ && !connecting_ && !response_started_) {
+    conn_->timer().start(cluster_.pool->cluster().config.response_timeout);
+  }
+}
+
+std::string& Exchange::out() noexcept {
+  return (conn_ && !connecting_) ? conn_->tcp().output() : pending_;
+}
+
+void Exchange::flush() noexcept {
+  if (conn_ && !connecting_) conn_->tcp().flush();
+}
+
+void Exchange::recordSent(std::string_view bytes) {
+  if (!replayable_ || response_started_) return;
+  if (replay_.size() + bytes.size() > kMaxReplayBytes) {
+    replayable_ = false;
+    std::string().swap(replay_);
+    return;
+  }
+  replay_.append(bytes);
+}
+
+void Exchange::sendBody(std::string_view data) {
+  if (done_ || data.empty()) return;
+  auto& o = out();
+  const std::size_t before = o.size();
+  if (framing_ == http::BodyFraming::Chunked) {
+    http::writeChunk(data, o);
+  } else {
+    o.append(data);
+  }
+  recordSent(std::string_view(o).substr(before));
+  flush();
+}
+
+void Exchange::endBody(const http::Headers& trailers) {
+  if (done_) return;
+  request_complete_ = true;
+  if (framing_ == http::BodyFraming::Chunked) {
+    auto& o = out();
+    const std::size_t before = o.size();
+    http::writeLastChunk(trailers, o);
+    recordSent(std::string_view(o).substr(before));
+    flush();
+  }
+  armResponseTimer();
+}
+
+void Exchange::tunnelWrite(std::string_view data) {
+  if (done_ || !conn_) return;
+  conn_->tcp().write(data);
+  conn_->tcp().flush();
+}
+
+std::size_t Exchange::upstreamPending() const noexcept {
+  return (conn_ && !connecting_) ? conn_->tcp().pendingBytes() : pending_.size();
+}
+
+void Exchange::pauseResponse() noexcept {
+  if (conn_ && !connecting_ && response_pauses_ == 0) {
+    response_pauses_ = 1;
+    conn_->tcp().pauseReading();
+  }
+}
+
+void Exchange::resumeResponse() noexcept {
+  if (conn_ && response_pauses_ == 1) {
+    response_pauses_ = 0;
+    conn_->tcp().resumeReading();
+  }
+}
+
+Clock::duration Exchange::upstreamDuration() const noexcept {
+  const auto end = upstream_end_ == Clock::time_point{} ? Clock::now() : upstream_end_;
+  return end - upstream_start_;
+}
+
+void Exchange::abort() noexcept {
+  done_ = true;
+  if (conn_) {
+    cluster_.pool->discard(std::move(conn_));
+  }
+}
+
+void Exchange::finish(bool reusable) noexcept {
+  done_ = true;
+  upstream_end_ = Clock::now();
+  if (!conn_) return;
+  conn_->countResponse();
+  if (reusable) {
+    // Undo our own resume (and a pause for a full client) so the pool sees the count it lent.
+    if (response_pauses_ == 0) conn_->tcp().pauseReading();
+    response_pauses_ = 0;
+    conn_->setUser(nullptr);
+    cluster_.pool->release(std::move(conn_));
+    return;
+  }
+  cluster_.pool->discard(std::move(conn_));
+}
+
+void Exchange::failOrRetry(Error error, bool request_sent) {
+  const bool was_reused = conn_ && conn_->reused();
+  if (conn_) {
+    cluster_.pool->discard(std::move(conn_));
+  }
+  const upstream::RetryQuestion question{
+      .error = error.code,
+      .request_sent = request_sent,
+      .connection_reused = was_reused,
+      .response_started = response_started_,
+      .idempotent = idempotent_,
+      .replayable = replayable_ && request_complete_,
+      .retries_done = retries_,
+      .retry_budget = cluster_.pool->cluster().config.retries.attempts,
+  };
+  if (upstream::mayRetry(question)) {
+    ++retries_;
+    bump(ctx_.counters.upstream_retries_total);
+    ctx_.log->debug("retrying request to {} after {} ({})", upstream_address_,
+                    toString(error.code), error.detail);
+    pending_ = replay_;
+    connectTo(cluster_.pickEndpoint());
+    return;
+  }
+  done_ = true;
+  upstream_end_ = Clock::now();
+  listener_.onExchangeFailed(error, response_started_);
+}
+
+void Exchange::onUpstreamConnect(upstream::UpstreamConnection& conn, int status) noexcept {
+  FL_ASSERT(&conn == conn_.get(), "event from a connection we do not hold");
+  (void)conn;
+  if (status != 0) {
+    // Never sent: always safe to try elsewhere.
+    failOrRetry(Error{status == UV_ETIMEDOUT ? Errc::ConnectTimeout : Errc::ConnectRefused,
+                      Side::Upstream, status, uv_strerror(status)},
+                false);
+    return;
+  }
+  auto owned = std::move(conn_);
+  attach(std::move(owned));
+}
+
+void Exchange::onUpstreamRead(upstream::UpstreamConnection& conn, std::string_view data) noexcept {
+  FL_ASSERT(&conn == conn_.get(), "event from a connection we do not hold");
+  if (tunnel_) {
+    listener_.onTunnelData(data);
+    return;
+  }
+  if (!response_started_) {
+    response_started_ = true;
+    conn.timer().stop();
+    std::string().swap(replay_);
+  }
+  while (!data.empty() && !done_) {
+    const auto outcome = parser_.execute(data);
+    switch (outcome.status) {
+      case http::MessageParser::Status::NeedMore:
+        return;
+      case http::MessageParser::Status::Error:
+        failOrRetry(Error{Errc::BadResponse, Side::Upstream, 0, parser_.reason()}, true);
+        return;
+      case http::MessageParser::Status::Complete:
+        data.remove_prefix(outcome.consumed);
+        if (!done_ && !response_head_final_) {
+          parser_.next();  // an interim 1xx: the final response follows
+          continue;
+        }
+        if (!data.empty()) {
+          // Bytes after a complete response on a connection we own alone: it cannot be reused.
+          response_keep_alive_ = false;
+        }
+        return;
+      case http::MessageParser::Status::Upgrade:
+        data.remove_prefix(outcome.consumed);
+        tunnel_ = true;
+        conn.timer().stop();
+        if (!data.empty()) listener_.onTunnelData(data);
+        return;
+    }
+  }
+}
+
+void Exchange::onUpstreamReadEnd(upstream::UpstreamConnection& conn, int status) noexcept {
+  (void)conn;
+  if (tunnel_) {
+    done_ = true;
+    listener_.onTunnelEnd();
+    return;
+  }
+  if (response_started_ && status == UV_EOF) {
+    // A close-delimited body ends here; anything else was cut short.
+    response_keep_alive_ = false;
+    const auto outcome = parser_.finish();
+    if (outcome.status == http::MessageParser::Status::Complete || done_) return;
+  }
+  failOrRetry(Error{Errc::PeerReset, Side::Upstream, status,
+                    status == UV_EOF ? "upstream closed the connection" : uv_strerror(status)},
+              true);
+}
+
+void Exchange::onUpstreamWriteDone(upstream::UpstreamConnection& conn, int status) noexcept {
+  if (status != 0) {
+    onUpstreamReadEnd(conn, status);
+    return;
+  }
+  listener_.onUpstreamDrained();
+}
+
+void Exchange::onUpstreamTimeout(upstream::UpstreamConnection&) noexcept {
+  if (connecting_) {
+    failOrRetry(Error{Errc::ConnectTimeout, Side::Upstream, UV_ETIMEDOUT, "connect timeout"}, false);
+    return;
+  }
+  failOrRetry(Error{Errc::ResponseTimeout, Side::Upstream, UV_ETIMEDOUT, "response timeout"},
+              true);
+}
+
+int Exchange::onHead(http::MessageHead& head) noexcept {
+  response_head_final_ = head.status >= 200 || head.status == 101;
+  response_keep_alive_ = head.keep_alive;
+  const int verdict = listener_.onResponseHead(head);
+  if (done_) return -1;  // the listener gave up on us
+  return verdict;
+}
+
+void Exchange::onBody(std::string_view data) noexcept {
+  if (!done_) listener_.onResponseBody(data);
+}
+
+void Exchange::onMessageComplete(const http::Headers& trailers) noexcept {
+  if (!response_head_final_ || done_) return;
+  const bool reusable = response_keep_alive_ && request_complete_ && !tunnel_;
+  finish(reusable);
+  listener_.onResponseComplete(trailers);
+}
+
+}  // namespace fairlead::session

@@ -1,0 +1,112 @@
+// Exchange: the upstream half of one proxied request: picks an endpoint, borrows or opens a
+// connection, sends the request, parses the response and hands it to its Listener (the
+// DownstreamSession). Decides safe retries. Owned by the session; lives on one worker loop.
+//
+// Request:  start() -> sendBody()* -> endBody()
+// Response: onResponseHead -> onResponseBody* -> onResponseComplete | onExchangeFailed
+//           (1xx heads may come first; after a 101, onTunnelData*/onTunnelEnd instead)
+// Listener callbacks may destroy nothing but may call back into the Exchange; the Exchange checks
+// its own state after each.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "http/forwarding.hpp"
+#include "http/message_parser.hpp"
+#include "session/worker_context.hpp"
+#include "upstream/upstream_connection.hpp"
+
+namespace fairlead::session {
+
+class Exchange final : private upstream::UpstreamConnection::User, private http::MessageParser::Sink {
+ public:
+  class Listener {
+   public:
+    // Return 1 when the response has no body whatever its headers say (HEAD), else 0.
+    virtual int onResponseHead(http::MessageHead& head) noexcept = 0;
+    virtual void onResponseBody(std::string_view data) noexcept = 0;
+    virtual void onResponseComplete(const http::Headers& trailers) noexcept = 0;
+    // Nothing more will come. response_started: some of the response already reached the listener.
+    virtual void onExchangeFailed(const Error& error, bool response_started) noexcept = 0;
+    // The upstream took request bytes: upstreamPending() shrank.
+    virtual void onUpstreamDrained() noexcept = 0;
+    virtual void onTunnelData(std::string_view data) noexcept = 0;
+    virtual void onTunnelEnd() noexcept = 0;
+
+   protected:
+    ~Listener() = default;
+  };
+
+  Exchange(WorkerContext& ctx, ClusterRuntime& cluster, Listener& listener);
+  ~Exchange();
+  Exchange(const Exchange&) = delete;
+  Exchange& operator=(const Exchange&) = delete;
+
+  // head: the serialised request head; framing: how the body that follows is sent.
+  void start(std::string head, http::BodyFraming framing, bool idempotent,
+             std::string_view method);
+  void sendBody(std::string_view data);
+  void endBody(const http::Headers& trailers);
+  // After a 101: raw bytes to the upstream.
+  void tunnelWrite(std::string_view data);
+  std::size_t upstreamPending() const noexcept;
+
+  void pauseResponse() noexcept;   // client side is full
+  void resumeResponse() noexcept;  // client side drained
+  // Abandons the exchange: the upstream connection is closed, never reused. No callbacks after.
+  void abort() noexcept;
+
+  bool responseStarted() const noexcept { return response_started_; }
+  bool done() const noexcept { return done_; }
+  std::uint32_t retries() const noexcept { return retries_; }
+  const std::string& upstreamAddress() const noexcept { return upstream_address_; }
+  std::chrono::steady_clock::duration upstreamDuration() const noexcept;
+
+ private:
+  void connectTo(std::size_t endpoint_index);
+  void attach(std::unique_ptr<upstream::UpstreamConnection> conn);
+  void armResponseTimer() noexcept;
+  void failOrRetry(Error error, bool request_sent);
+  void finish(bool reusable) noexcept;
+  std::string& out() noexcept;
+  void flush() noexcept;
+  void recordSent(std::string_view bytes);
+
+  void onUpstreamConnect(upstream::UpstreamConnection& conn, int status) noexcept override;
+  void onUpstreamRead(upstream::UpstreamConnection& conn, std::string_view data) noexcept override;
+  void onUpstreamReadEnd(upstream::UpstreamConnection& conn, int status) noexcept override;
+  void onUpstreamWriteDone(upstream::UpstreamConnection& conn, int status) noexcept override;
+  void onUpstreamTimeout(upstream::UpstreamConnection& conn) noexcept override;
+
+  int onHead(http::MessageHead& head) noexcept override;
+  void onBody(std::string_view data) noexcept override;
+  void onMessageComplete(const http::Headers& trailers) noexcept override;
+
+  WorkerContext& ctx_;
+  ClusterRuntime& cluster_;
+  Listener& listener_;
+  http::MessageParser parser_;
+  std::unique_ptr<upstream::UpstreamConnection> conn_;
+  std::string pending_;  // request bytes written before a connection is attached
+  std::string replay_;   // everything sent so far, while a retry could still resend it
+  std::string method_;
+  std::string upstream_address_;
+  http::BodyFraming framing_ = http::BodyFraming::None;
+  std::chrono::steady_clock::time_point upstream_start_{};
+  std::chrono::steady_clock::time_point upstream_end_{};
+  std::uint32_t retries_ = 0;
+  std::uint32_t response_pauses_ = 0;
+  bool idempotent_ = false;
+  bool replayable_ = true;
+  bool connecting_ = false;
+  bool request_complete_ = false;
+  bool response_started_ = false;
+  bool response_head_final_ = false;
+  bool response_keep_alive_ = false;
+  bool tunnel_ = false;
+  bool done_ = false;
+};
+
+}  // namespace fairlead::session

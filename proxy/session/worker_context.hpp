@@ -1,0 +1,74 @@
+// WorkerContext: what every session on one worker loop shares: the loop, the config snapshot,
+// per-cluster connection pools and balancers, counters and loggers. Owned by the Worker; touched
+// only on its loop thread (counters are atomics so Proxy::stats() can read them from elsewhere).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <spdlog/logger.h>
+
+#include <fairlead/config.hpp>
+#include <fairlead/stats.hpp>
+#include "net/loop.hpp"
+#include "upstream/conn_pool.hpp"
+
+namespace fairlead::session {
+
+struct Counters {
+  std::atomic<std::uint64_t> downstream_connections_total{0};
+  std::atomic<std::uint64_t> downstream_connections_active{0};
+  std::atomic<std::uint64_t> downstream_connections_refused{0};
+  std::atomic<std::uint64_t> requests_total{0};
+  std::atomic<std::uint64_t> requests_active{0};
+  std::atomic<std::uint64_t> responses_by_class[6] = {};
+  std::atomic<std::uint64_t> upstream_connections_total{0};
+  std::atomic<std::uint64_t> upstream_retries_total{0};
+  std::atomic<std::uint64_t> bytes_received{0};
+  std::atomic<std::uint64_t> bytes_sent{0};
+
+  void addTo(Stats& out) const noexcept;
+};
+
+// Relaxed is enough: each counter has one writer (its worker) and readers only want a recent value.
+inline void bump(std::atomic<std::uint64_t>& c, std::int64_t by = 1) noexcept {
+  c.fetch_add(static_cast<std::uint64_t>(by), std::memory_order_relaxed);
+}
+
+struct ClusterRuntime {
+  std::unique_ptr<upstream::ConnPool> pool;
+  std::size_t next_endpoint = 0;  // round robin
+
+  std::size_t pickEndpoint() noexcept {
+    const std::size_t n = pool->cluster().endpoints.size();
+    return next_endpoint++ % n;
+  }
+};
+
+struct WorkerContext {
+  net::Loop& loop;
+  std::shared_ptr<const Config> config;
+  std::vector<ClusterRuntime> clusters;  // config order; requests go to the first for now
+  Counters& counters;
+  std::shared_ptr<spdlog::logger> log;
+  std::shared_ptr<spdlog::logger> access_log;  // null: access log off
+  AccessLogFormat access_format = AccessLogFormat::Json;
+  std::uint64_t max_connections = 0;           // this worker's share of limits.max_connections
+  bool draining = false;
+  std::uint64_t rng_state = 0;
+  std::uint64_t next_connection_id = 1;
+
+  // splitmix64: request ids need uniqueness, not secrecy, and must not cost a syscall.
+  std::uint64_t random() noexcept {
+    std::uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+};
+
+}  // namespace fairlead::session

@@ -1,0 +1,69 @@
+#include "upstream/conn_pool.hpp"
+
+#include <algorithm>
+
+namespace fairlead::upstream {
+
+ConnPool::ConnPool(net::Loop& loop, std::shared_ptr<const ClusterSnapshot> cluster)
+    : loop_(loop), cluster_(std::move(cluster)), idle_(cluster_->endpoints.size()) {}
+
+ConnPool::~ConnPool() { closeAll(); }
+
+std::unique_ptr<UpstreamConnection> ConnPool::acquire(std::size_t endpoint_index,
+                                                      UpstreamConnection::User* user) {
+  auto& idle = idle_[endpoint_index];
+  if (idle.empty()) return nullptr;
+  auto conn = std::move(idle.back());
+  idle.pop_back();
+  conn->timer().stop();
+  conn->tcp().pauseReading();
+  conn->setUser(user);
+  return conn;
+}
+
+void ConnPool::release(std::unique_ptr<UpstreamConnection> conn) {
+  auto& idle = idle_[conn->endpointIndex()];
+  if (idle.size() >= cluster_->config.max_idle_per_endpoint || conn->tcp().closed()) {
+    discard(std::move(conn));
+    return;
+  }
+  conn->setUser(this);
+  conn->timer().start(cluster_->config.idle_timeout);
+  conn->tcp().resumeReading();  // to see the app close it
+  idle.push_back(std::move(conn));
+}
+
+void ConnPool::discard(std::unique_ptr<UpstreamConnection> conn) {
+  conn->setUser(nullptr);
+  conn->close();
+  loop_.deferDelete(std::move(conn));
+}
+
+std::size_t ConnPool::idleCount() const noexcept {
+  std::size_t n = 0;
+  for (const auto& v : idle_) n += v.size();
+  return n;
+}
+
+void ConnPool::closeAll() noexcept {
+  for (auto& v : idle_) {
+    for (auto& conn : v) conn->close();
+    v.clear();
+  }
+}
+
+void ConnPool::drop(UpstreamConnection& conn) noexcept {
+  auto& idle = idle_[conn.endpointIndex()];
+  auto it = std::find_if(idle.begin(), idle.end(), [&](const auto& c) { return c.get() == &conn; });
+  if (it == idle.end()) return;
+  auto owned = std::move(*it);
+  idle.erase(it);
+  discard(std::move(owned));
+}
+
+// An idle connection must stay silent: bytes from the app now belong to no request.
+void ConnPool::onUpstreamRead(UpstreamConnection& conn, std::string_view) noexcept { drop(conn); }
+void ConnPool::onUpstreamReadEnd(UpstreamConnection& conn, int) noexcept { drop(conn); }
+void ConnPool::onUpstreamTimeout(UpstreamConnection& conn) noexcept { drop(conn); }
+
+}  // namespace fairlead::upstream

@@ -1,0 +1,14 @@
+#include "upstream/retry_policy.hpp"
+
+namespace fairlead::upstream {
+
+bool mayRetry(const RetryQuestion& q) noexcept {
+  if (q.retries_done >= q.retry_budget || q.response_started) return false;
+  // Never sent (connect refused or timed out): the app cannot have seen it.
+  if (!q.request_sent) return q.error == Errc::ConnectRefused || q.error == Errc::ConnectTimeout;
+  // The keep-alive race: a pooled connection the app had already closed. The app most likely never
+  // read the request, but only a request that is safe to repeat, held whole, goes again.
+  return q.error == Errc::PeerReset && q.connection_reused && q.idempotent && q.replayable;
+}
+
+}  // namespace fairlead::upstream

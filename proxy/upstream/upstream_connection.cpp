@@ -1,0 +1,42 @@
+#include "upstream/upstream_connection.hpp"
+
+namespace fairlead::upstream {
+
+UpstreamConnection::UpstreamConnection(net::Loop& loop, std::size_t endpoint_index, User* user)
+    : timer_(loop.raw(), this, &UpstreamConnection::onTimer),
+      user_(user),
+      endpoint_index_(endpoint_index) {}
+
+Result<std::unique_ptr<UpstreamConnection>> UpstreamConnection::connect(net::Loop& loop,
+                                                                        std::size_t endpoint_index,
+                                                                        const Endpoint& endpoint,
+                                                                        User* user) {
+  std::unique_ptr<UpstreamConnection> self(new UpstreamConnection(loop, endpoint_index, user));
+  auto tcp = net::TcpConnection::connect(
+      loop, reinterpret_cast<const sockaddr*>(&endpoint.sockaddr), self.get());
+  if (!tcp) {
+    self->timer_.close();
+    return tl::unexpected(tcp.error());
+  }
+  self->tcp_ = std::move(*tcp);
+  return self;
+}
+
+void UpstreamConnection::onConnect(int status) noexcept {
+  if (user_ != nullptr) user_->onUpstreamConnect(*this, status);
+}
+void UpstreamConnection::onRead(std::string_view data) noexcept {
+  if (user_ != nullptr) user_->onUpstreamRead(*this, data);
+}
+void UpstreamConnection::onReadEnd(int status) noexcept {
+  if (user_ != nullptr) user_->onUpstreamReadEnd(*this, status);
+}
+void UpstreamConnection::onWriteDone(int status) noexcept {
+  if (user_ != nullptr) user_->onUpstreamWriteDone(*this, status);
+}
+void UpstreamConnection::onTimer(void* self) noexcept {
+  auto* conn = static_cast<UpstreamConnection*>(self);
+  if (conn->user_ != nullptr) conn->user_->onUpstreamTimeout(*conn);
+}
+
+}  // namespace fairlead::upstream

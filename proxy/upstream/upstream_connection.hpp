@@ -1,0 +1,62 @@
+// UpstreamConnection: one TCP connection to an endpoint, with the timer that guards it (connect,
+// first response byte, or pool idle: one at a time). Owned by the Exchange using it, or by the
+// ConnPool while idle; lives on one worker loop.
+#pragma once
+
+#include <memory>
+
+#include "net/loop.hpp"
+#include "net/tcp_connection.hpp"
+#include "net/timer.hpp"
+#include "upstream/cluster.hpp"
+
+namespace fairlead::upstream {
+
+class UpstreamConnection final : public net::Deletable, private net::TcpConnection::Handler {
+ public:
+  // Whoever currently uses the connection. Each event may close the connection; re-check after.
+  class User {
+   public:
+    virtual void onUpstreamConnect(UpstreamConnection& conn, int status) noexcept = 0;
+    virtual void onUpstreamRead(UpstreamConnection& conn, std::string_view data) noexcept = 0;
+    virtual void onUpstreamReadEnd(UpstreamConnection& conn, int status) noexcept = 0;
+    virtual void onUpstreamWriteDone(UpstreamConnection& conn, int status) noexcept = 0;
+    virtual void onUpstreamTimeout(UpstreamConnection& conn) noexcept = 0;
+
+   protected:
+    ~User() = default;
+  };
+
+  static Result<std::unique_ptr<UpstreamConnection>> connect(net::Loop& loop,
+                                                             std::size_t endpoint_index,
+                                                             const Endpoint& endpoint, User* user);
+  ~UpstreamConnection() override = default;
+
+  void setUser(User* user) noexcept { user_ = user; }
+  net::TcpConnection& tcp() noexcept { return *tcp_; }
+  net::Timer& timer() noexcept { return timer_; }
+  std::size_t endpointIndex() const noexcept { return endpoint_index_; }
+  // Served at least one response before: the keep-alive race can have closed it under us.
+  bool reused() const noexcept { return responses_ > 0; }
+  void countResponse() noexcept { ++responses_; }
+  void close() noexcept {
+    timer_.close();
+    tcp_->close();
+  }
+
+ private:
+  UpstreamConnection(net::Loop& loop, std::size_t endpoint_index, User* user);
+  void onConnect(int status) noexcept override;
+  void onRead(std::string_view data) noexcept override;
+  void onReadEnd(int status) noexcept override;
+  void onWriteDone(int status) noexcept override;
+  static void onTimer(void* self) noexcept;
+
+  std::unique_ptr<net::TcpConnection> tcp_;
+  net::Timer timer_;
+  User* user_;
+  std::size_t endpoint_index_;
+  std::uint64_t responses_ = 0;
+};
+
+}  // namespace fairlead::upstream
