@@ -1,6 +1,7 @@
 // The fairlead binary: command line, config, one Proxy on the main loop, signals. Nothing else.
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 
@@ -80,6 +81,8 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  // libuv writes with write(2): a peer that went away must be an EPIPE, not a dead process.
+  std::signal(SIGPIPE, SIG_IGN);
   uv_loop_t* loop = uv_default_loop();
   auto proxy = fairlead::Proxy::create(loop, std::move(*config));
   if (!proxy) {

@@ -101,7 +101,9 @@ tl::expected<HostPort, std::string> parseHostPort(std::string_view text) {
     if (host.find(':') != std::string_view::npos && isIpv6(host)) {
       return tl::unexpected(fmt::format("IPv6 addresses need brackets: '[{}]:{}'", host, text.substr(colon + 1)));
     }
-    if (host.empty()) return tl::unexpected(fmt::format("missing host in '{}' (use 0.0.0.0 for every interface)", text));
+    if (host.empty()) {
+      return tl::unexpected(fmt::format("missing host in '{}' (use 0.0.0.0 for every interface)", text));
+    }
     if (!isValidHost(host)) return tl::unexpected(fmt::format("bad host '{}' in '{}'", host, text));
     out.host = std::string(host);
     port_text = text.substr(colon + 1);

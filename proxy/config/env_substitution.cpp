@@ -59,8 +59,8 @@ tl::expected<std::string, std::string> substituteEnv(std::string_view text, cons
     const std::size_t sep = inner.find(":-");
     const std::string_view name = inner.substr(0, sep);
     if (!isVariableName(name)) {
-      return tl::unexpected(fmt::format("bad variable name '{}' in '${{{}}}' (expected ${{NAME}} or ${{NAME:-default}})",
-                                        name, inner));
+      return tl::unexpected(
+          fmt::format("bad variable name '{}' in '${{{}}}' (expected ${{NAME}} or ${{NAME:-default}})", name, inner));
     }
     std::optional<std::string_view> fallback;
     if (sep != std::string_view::npos) {
@@ -76,8 +76,8 @@ tl::expected<std::string, std::string> substituteEnv(std::string_view text, cons
     } else if (fallback) {
       out.append(*fallback);
     } else {
-      return tl::unexpected(
-          fmt::format("environment variable '{}' is not set (write ${{{}:-default}} to give it a default)", name, name));
+      return tl::unexpected(fmt::format(
+          "environment variable '{}' is not set (write ${{{}:-default}} to give it a default)", name, name));
     }
     i = close + 1;
   }

@@ -50,11 +50,17 @@ std::string_view lineAt(std::string_view text, int line) {
   return text.substr(start, text.find('\n', start) - start);
 }
 
-// Inside [ ] and { } the braces of an unquoted ${VAR} are YAML syntax, and yaml-cpp's message
-// ("end of map flow not found") does not say so.
+// Two slips whose yaml-cpp messages ("end of map flow not found", "illegal map value") do not name
+// the cause: the braces of an unquoted ${VAR} inside [ ] or { } are YAML syntax, and YAML forbids
+// indenting with tabs.
 std::string syntaxHint(std::string_view text, Location at) {
-  if (lineAt(text, at.line).find("${") == std::string_view::npos) return {};
-  return " (inside [ ] or { }, a ${VAR} must be quoted: \"${VAR}\")";
+  const std::string_view line = lineAt(text, at.line);
+  if (line.find("${") != std::string_view::npos) return " (inside [ ] or { }, a ${VAR} must be quoted: \"${VAR}\")";
+  const std::size_t indent_end = line.find_first_not_of(' ');
+  if (indent_end != std::string_view::npos && line[indent_end] == '\t') {
+    return " (YAML is indented with spaces, not tabs)";
+  }
+  return {};
 }
 
 // Semantic issues, placed at the line of the value they concern. An issue about a value the loader

@@ -96,7 +96,9 @@ class SchemaReader {
                               has_action = true;
                               r_.readString(f, route.cluster);
                               // Empty means "the first cluster" in code; in a file it is a slip.
-                              if (route.cluster.empty() && f.node.IsScalar()) r_.error(f, "'cluster' must name a cluster");
+                              if (route.cluster.empty() && f.node.IsScalar()) {
+                                r_.error(f, "'cluster' must name a cluster");
+                              }
                             }},
                        },
                        {"static", "respond", "redirect"}});
@@ -173,8 +175,10 @@ class SchemaReader {
   void readLimits(const Value& v, Limits& out) {
     r_.readMap(v, {"limits",
                    {
-                       {"max_request_header_bytes", [&](const Value& f) { r_.readSize(f, out.max_request_header_bytes); }},
-                       {"max_request_body_bytes", [&](const Value& f) { r_.readSize(f, out.max_request_body_bytes); }},
+                       {"max_request_header_bytes",
+                        [&](const Value& f) { r_.readSize(f, out.max_request_header_bytes); }},
+                       {"max_request_body_bytes",
+                        [&](const Value& f) { r_.readSize(f, out.max_request_body_bytes); }},
                        {"max_connections", [&](const Value& f) { r_.readInteger(f, out.max_connections); }},
                    },
                    {}});

@@ -121,7 +121,10 @@ class Checker {
       } else if (auto [it, fresh] = names.emplace(c.name, at + ".name"); !fresh) {
         add(at + ".name", fmt::format("duplicate cluster name '{}'", c.name), it->second);
       }
-      if (c.endpoints.empty()) add(at + ".endpoints", fmt::format("cluster '{}' has no endpoints", c.name));
+      if (c.endpoints.empty()) {
+        add(at + ".endpoints", c.name.empty() ? std::string("cluster has no endpoints")
+                                              : fmt::format("cluster '{}' has no endpoints", c.name));
+      }
       for (std::size_t e = 0; e < c.endpoints.size(); ++e) {
         checkEndpoint(c.endpoints[e], fmt::format("{}.endpoints[{}]", at, e));
       }
@@ -178,8 +181,9 @@ class Checker {
     if (std::find(kLogLevels.begin(), kLogLevels.end(), level) == kLogLevels.end()) {
       std::string suggestion;
       if (auto close = closestMatch(level, kLogLevels)) suggestion = fmt::format("; did you mean '{}'?", *close);
-      add("log.level", fmt::format("unknown log level '{}' (expected trace, debug, info, warn, error, critical or off{})",
-                                   level, suggestion));
+      add("log.level",
+          fmt::format("unknown log level '{}' (expected trace, debug, info, warn, error, critical or off{})", level,
+                      suggestion));
     }
   }
 

@@ -28,7 +28,9 @@ const char* kindOf(const YAML::Node& node) {
   return "nothing";
 }
 
-std::string describe(const Value& v) { return v.path.empty() ? std::string("the config") : fmt::format("'{}'", v.name); }
+std::string describe(const Value& v) {
+  return v.path.empty() ? std::string("the config") : fmt::format("'{}'", v.name);
+}
 
 bool allDigits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -92,7 +94,9 @@ MapSummary YamlReader::readMap(const Value& map, const MapSchema& schema) {
   const std::string section = map.path.empty() ? std::string("the config") : map.path;
   if (map.node.IsMap()) {
     for (auto it = map.node.begin(); it != map.node.end(); ++it) {
-      const YAML::Node& key_node = it->first;
+      // A copy: yaml-cpp's operator-> yields a temporary pair, so a reference would dangle.
+      const YAML::Node key_node = it->first;
+      const YAML::Node value_node = it->second;
       const Location key_at = markOf(key_node);
       if (!key_node.IsScalar()) {
         error(key_at, "", fmt::format("keys in {} must be plain names, not {}", section, kindOf(key_node)));
@@ -109,7 +113,8 @@ MapSummary YamlReader::readMap(const Value& map, const MapSchema& schema) {
         summary.used_not_yet = true;
         continue;
       }
-      auto field = std::find_if(schema.fields.begin(), schema.fields.end(), [&](const Field& f) { return f.key == key; });
+      auto field =
+          std::find_if(schema.fields.begin(), schema.fields.end(), [&](const Field& f) { return f.key == key; });
       if (field == schema.fields.end()) {
         // With a suggestion, the error stands for the key meant: the default left in its place is
         // part of this mistake, not another one.
@@ -119,7 +124,7 @@ MapSummary YamlReader::readMap(const Value& map, const MapSchema& schema) {
               fmt::format("unknown key '{}' in {}{}", key, section, didYouMean(key, known)));
         continue;
       }
-      Value child{it->second, childPath(map.path, key), key, key_at};
+      Value child{value_node, childPath(map.path, key), key, key_at};
       remember(child);
       field->read(child);
     }

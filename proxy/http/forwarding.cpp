@@ -44,8 +44,30 @@ BodyFraming requestFraming(const MessageHead& request) noexcept {
   return BodyFraming::None;  // RFC 9112 §6.3: a request without either has no body
 }
 
+// RFC 9112 §3.2.2: with an absolute-form target the target's authority is the Host, whatever the
+// Host field says; the app gets origin-form, which is what servers are built for.
+struct Target {
+  std::string_view origin_form;
+  std::string_view authority;  // empty unless absolute-form
+};
+
+Target splitTarget(std::string_view target) noexcept {
+  std::size_t scheme = 0;
+  if (startsWithNoCase(target, "http://")) scheme = 7;
+  else if (startsWithNoCase(target, "https://")) scheme = 8;
+  if (scheme == 0) return {target, {}};
+  const std::string_view rest = target.substr(scheme);
+  const std::size_t end = rest.find_first_of("/?");
+  const std::string_view authority = rest.substr(0, end);
+  if (end == std::string_view::npos) return {"/", authority};
+  return {rest.substr(end), authority};  // a leading '?' gets its '/' from the caller
+}
+
 void writeRequestHead(const MessageHead& req, const RequestContext& ctx, std::string& out) {
-  out.append(req.method).append(" ").append(req.target).append(" HTTP/1.1\r\n");
+  const Target target = splitTarget(req.target);
+  out.append(req.method).append(" ");
+  if (!target.authority.empty() && target.origin_form.starts_with('?')) out.push_back('/');
+  out.append(target.origin_form).append(" HTTP/1.1\r\n");
   const Header* xff = nullptr;
   bool has_host = false;
   bool has_proto = false;
@@ -70,10 +92,16 @@ void writeRequestHead(const MessageHead& req, const RequestContext& ctx, std::st
       appendField(out, h.name, ctx.request_id);
       continue;
     }
-    has_host |= iequals(h.name, "host");
+    if (iequals(h.name, "host")) {
+      has_host = true;
+      appendField(out, h.name, target.authority.empty() ? std::string_view(h.value) : target.authority);
+      continue;
+    }
     appendField(out, h.name, h.value);
   }
-  if (!has_host) appendField(out, "Host", ctx.upstream_authority);
+  if (!has_host) {
+    appendField(out, "Host", target.authority.empty() ? ctx.upstream_authority : target.authority);
+  }
   if (!has_id && !ctx.request_id_header.empty()) {
     appendField(out, ctx.request_id_header, ctx.request_id);
   }
@@ -82,7 +110,11 @@ void writeRequestHead(const MessageHead& req, const RequestContext& ctx, std::st
   out.append(ctx.client_ip).append("\r\n");
   if (!has_proto) appendField(out, "X-Forwarded-Proto", ctx.proto);
   if (!has_fwd_host) {
-    if (const Header* host = req.headers.find("host")) appendField(out, "X-Forwarded-Host", host->value);
+    if (!target.authority.empty()) {
+      appendField(out, "X-Forwarded-Host", target.authority);
+    } else if (const Header* host = req.headers.find("host")) {
+      appendField(out, "X-Forwarded-Host", host->value);
+    }
   }
   if (!has_port) {
     out.append("X-Forwarded-Port: ");

@@ -35,7 +35,11 @@ int checkRequest(const MessageHead& head) noexcept {
   std::string_view encoding;
   for (const auto& h : head.headers) {
     if (h.name.empty() || !validFieldValue(h.value)) return 400;
-    if (iequals(h.name, "host")) ++hosts;
+    if (iequals(h.name, "host")) {
+      ++hosts;
+      // RFC 9112 §3.2: an invalid Host is a 400; whitespace and '/' never belong in one.
+      if (h.value.find_first_of(" \t/\\@") != std::string::npos) return 400;
+    }
     if (iequals(h.name, "content-length")) {
       ++lengths;
       // RFC 9112 §6.3: a list ("5, 5"), a sign or anything but digits is unrecoverable here.

@@ -171,8 +171,50 @@ MessageParser::Outcome MessageParser::outcome(llhttp_errno_t err, std::string_vi
   }
 }
 
+// llhttp accepts a few things in a head that RFC 9112 lets a recipient refuse and that two parsers
+// may read differently: bare LF or bare CR as a line end (§2.2), obs-fold continuation lines
+// (§5.2), and more than one space between the parts of the request line (§3). A proxy refuses them
+// all: what it forwards must mean the same to every parser behind it.
+bool MessageParser::headBytesValid(std::string_view data) noexcept {
+  const bool request = parser_.type == HTTP_REQUEST;
+  for (char c : data) {
+    if (!scanning_head_) return true;
+    if (c == '\n' && prev_ != '\r') return false;
+    if (prev_ == '\r' && c != '\n') return false;
+    if (c == '\r' || c == '\n') {
+      if (++crlf_run_ == 4) scanning_head_ = false;  // CRLF CRLF: the head ends here
+      if (c == '\n') {
+        in_start_line_ = false;
+        in_method_ = false;
+      }
+    } else {
+      if (crlf_run_ == 2 && !in_start_line_ && (c == ' ' || c == '\t')) return false;  // obs-fold
+      if (request && in_start_line_ && c == ' ' && prev_ == ' ') return false;
+      if (request && in_method_) {
+        if (c == ' ') {
+          in_method_ = false;
+        } else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                     c == '-' || c == '_' || c == '.' || c == '!' || c == '~' || c == '+')) {
+          method_malformed_ = true;  // not a token at all: malformed (400), not unknown (501)
+        }
+      }
+      crlf_run_ = 0;
+    }
+    prev_ = c;
+  }
+  return true;
+}
+
 MessageParser::Outcome MessageParser::execute(std::string_view data) noexcept {
-  return outcome(llhttp_execute(&parser_, data.data(), data.size()), data);
+  if (scanning_head_ && !headBytesValid(data)) {
+    failure_ = Failure::Malformed;
+    return {Status::Error, 0};
+  }
+  auto result = outcome(llhttp_execute(&parser_, data.data(), data.size()), data);
+  if (result.status == Status::Error && failure_ == Failure::BadMethod && method_malformed_) {
+    failure_ = Failure::Malformed;
+  }
+  return result;
 }
 
 MessageParser::Outcome MessageParser::finish() noexcept {
@@ -186,6 +228,12 @@ MessageParser::Outcome MessageParser::finish() noexcept {
 
 void MessageParser::next() noexcept {
   if (llhttp_get_errno(&parser_) == HPE_PAUSED) llhttp_resume(&parser_);
+  scanning_head_ = true;
+  crlf_run_ = 2;
+  in_start_line_ = true;
+  in_method_ = true;
+  method_malformed_ = false;
+  prev_ = '\n';
 }
 
 }  // namespace fairlead::http

@@ -91,6 +91,7 @@ class MessageParser {
   static int onChunkHeader(llhttp_t* p) noexcept;
   static int onMessageCompleteCb(llhttp_t* p) noexcept;
   int countHead(std::size_t n) noexcept;
+  bool headBytesValid(std::string_view data) noexcept;
   Outcome outcome(llhttp_errno_t err, std::string_view data) noexcept;
 
   llhttp_t parser_{};
@@ -104,6 +105,13 @@ class MessageParser {
   std::uint64_t head_bytes_ = 0;
   std::uint64_t extension_bytes_ = 0;
   Failure failure_ = Failure::None;
+  // Head scanner state (see headBytesValid): bytes llhttp tolerates that a proxy must not.
+  std::uint8_t crlf_run_ = 2;  // 2: at the start of a line
+  bool scanning_head_ = true;
+  bool in_start_line_ = true;
+  bool in_method_ = true;
+  bool method_malformed_ = false;
+  char prev_ = '\n';
   bool in_message_ = false;
   bool head_done_ = false;
 };

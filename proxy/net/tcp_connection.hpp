@@ -62,6 +62,7 @@ class TcpConnection {
   void pauseReading() noexcept;
   void resumeReading() noexcept;
   bool readingPaused() const noexcept { return pause_count_ > 0; }
+  bool readEnded() const noexcept { return read_ended_; }
 
   // Half-closes our side after everything queued has been sent.
   void shutdownAfterFlush() noexcept;

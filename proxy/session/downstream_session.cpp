@@ -21,6 +21,9 @@ constexpr std::size_t kLowWatermark = 64 * 1024;
 // After refusing a request we keep reading (and discarding) briefly so that the client sees our
 // answer instead of a reset caused by its unread bytes (RFC 9112 §9.6, "lingering close").
 constexpr std::chrono::milliseconds kLingerTime{2000};
+// Pipelined bytes held while a response is under way. Reading goes on (stopping and restarting it
+// per request costs two epoll_ctl calls) until this much is waiting.
+constexpr std::size_t kMaxHeldInput = 64 * 1024;
 
 bool peerTrusted(const sockaddr_storage& peer, const std::vector<Cidr>& nets) noexcept {
   const std::uint8_t* bytes = nullptr;
@@ -151,8 +154,8 @@ void DownstreamSession::onRead(std::string_view data) noexcept {
     case State::Proxying:
       break;
   }
-  if (paused_for_response_) {
-    pending_input_.append(data);  // a read that was already under way when we paused
+  if (awaiting_response_) {
+    holdInput(data);
     return;
   }
   if (timer_for_ == TimerFor::KeepAlive) arm(TimerFor::Head, ctx_.config->timeouts.request_header);
@@ -188,16 +191,21 @@ void DownstreamSession::feed(std::string_view data) noexcept {
     }
     case http::MessageParser::Status::Complete:
     case http::MessageParser::Status::Upgrade: {
-      const std::string_view rest = data.substr(outcome.consumed);
       // Pipelined bytes wait for this response; so do bytes sent before an upgrade is accepted.
-      if (!paused_for_response_) {
-        paused_for_response_ = true;
-        client_->pauseReading();
-      }
-      pending_input_.assign(rest);
+      awaiting_response_ = true;
+      pending_input_.clear();
+      holdInput(data.substr(outcome.consumed));
       maybeNextRequest();
       return;
     }
+  }
+}
+
+void DownstreamSession::holdInput(std::string_view data) noexcept {
+  pending_input_.append(data);
+  if (!paused_for_pipeline_ && pending_input_.size() >= kMaxHeldInput) {
+    paused_for_pipeline_ = true;
+    client_->pauseReading();
   }
 }
 
@@ -303,7 +311,6 @@ int DownstreamSession::onResponseHead(http::MessageHead& head) noexcept {
   if (head.status < 200 && head.status != 101) {
     // Interim responses (100 Continue, 103 Early Hints) pass through; HTTP/1.0 clients know none.
     if (!http10_) http::writeResponseHead(head, http::BodyFraming::None, true, false, out);
-    client_->flush();
     return 0;
   }
   status_ = head.status;
@@ -328,8 +335,8 @@ int DownstreamSession::onResponseHead(http::MessageHead& head) noexcept {
   // A request whose body is still arriving cannot be followed by another on this connection
   // unless the body completes; decide that when the response ends.
   http::writeResponseHead(head, response_framing_, keep_alive_ || switching, http10_, out);
-  client_->flush();
-  return head_request_ ? 1 : 0;
+  // A 304's or a HEAD response's Content-Length describes the resource, not bytes that follow.
+  return no_body && !switching ? 1 : 0;
 }
 
 void DownstreamSession::onResponseBody(std::string_view data) noexcept {
@@ -339,8 +346,12 @@ void DownstreamSession::onResponseBody(std::string_view data) noexcept {
   } else {
     client_->write(data);
   }
+}
+
+void DownstreamSession::onUpstreamReadDone() noexcept {
+  if (state_ == State::Closed) return;
   client_->flush();
-  if (!response_paused_ && client_->pendingBytes() >= kHighWatermark && exchange_) {
+  if (!response_paused_ && exchange_ && client_->pendingBytes() >= kHighWatermark) {
     response_paused_ = true;
     exchange_->pauseResponse();
   }
@@ -355,7 +366,7 @@ void DownstreamSession::onResponseComplete(const http::Headers& trailers) noexce
   if (response_framing_ == http::BodyFraming::Chunked) {
     http::writeLastChunk(trailers, client_->output());
   }
-  client_->flush();
+  client_->flush();  // before the next pipelined request can queue its own bytes
   responseFinished();
 }
 
@@ -411,7 +422,8 @@ void DownstreamSession::responseFinished() noexcept {
 
 void DownstreamSession::maybeNextRequest() noexcept {
   if (!request_done_ || !response_done_ || state_ != State::Proxying) return;
-  exchange_.reset();
+  // We may be inside one of the exchange's own callbacks: it dies after they return.
+  ctx_.loop.deferDelete(std::move(exchange_));
   bump(ctx_.counters.requests_active, -1);
   state_ = State::Head;
   request_done_ = false;
@@ -430,9 +442,10 @@ void DownstreamSession::maybeNextRequest() noexcept {
     return;
   }
   parser_.next();
+  awaiting_response_ = false;
   arm(TimerFor::KeepAlive, ctx_.config->timeouts.keepalive_idle);
-  if (paused_for_response_) {
-    paused_for_response_ = false;
+  if (paused_for_pipeline_) {
+    paused_for_pipeline_ = false;
     client_->resumeReading();
   }
   if (!pending_input_.empty()) {
@@ -447,12 +460,13 @@ void DownstreamSession::enterTunnel() noexcept {
   state_ = State::Tunnel;
   arm(TimerFor::None, {});
   logAccess();
+  awaiting_response_ = false;
   if (!pending_input_.empty() && exchange_) {
     exchange_->tunnelWrite(pending_input_);
     std::string().swap(pending_input_);
   }
-  if (paused_for_response_) {
-    paused_for_response_ = false;
+  if (paused_for_pipeline_) {
+    paused_for_pipeline_ = false;
     client_->resumeReading();
   }
 }
@@ -460,11 +474,6 @@ void DownstreamSession::enterTunnel() noexcept {
 void DownstreamSession::onTunnelData(std::string_view data) noexcept {
   if (state_ != State::Tunnel && state_ != State::Proxying) return;
   client_->write(data);
-  client_->flush();
-  if (!response_paused_ && client_->pendingBytes() >= kHighWatermark && exchange_) {
-    response_paused_ = true;
-    exchange_->pauseResponse();
-  }
 }
 
 void DownstreamSession::onTunnelEnd() noexcept { closeAfterFlush(); }
@@ -474,12 +483,18 @@ void DownstreamSession::onReadEnd(int status) noexcept {
     closeNow();
     return;
   }
-  if (state_ == State::Tunnel && status == UV_EOF && exchange_) {
+  if (state_ == State::Tunnel && status == UV_EOF && exchange_ && !exchange_->done()) {
     // Half-close travels through the tunnel; the upstream's close ends it.
+    exchange_->tunnelShutdown();
     return;
   }
   if (state_ == State::Head && !parser_.inMessage()) {
     closeNow();  // an idle keep-alive connection went away: the normal end
+    return;
+  }
+  if (awaiting_response_ && status == UV_EOF) {
+    // A client may half-close once its request is out; it still wants the answer.
+    keep_alive_ = false;
     return;
   }
   // The client left mid-request or mid-response: nobody is waiting for the answer.
@@ -494,7 +509,14 @@ void DownstreamSession::onWriteDone(int status) noexcept {
     return;
   }
   if (state_ == State::Closing) {
-    if (client_->writeIdle()) client_->shutdownAfterFlush();
+    if (client_->writeIdle()) {
+      // Nothing left to linger for once the client has closed its side too.
+      if (client_->readEnded()) {
+        closeNow();
+        return;
+      }
+      client_->shutdownAfterFlush();
+    }
     return;
   }
   if (response_paused_ && client_->pendingBytes() <= kLowWatermark) {
@@ -508,10 +530,14 @@ void DownstreamSession::closeAfterFlush() noexcept {
   state_ = State::Closing;
   if (exchange_) exchange_->abort();
   client_->flush();
+  if (client_->readEnded() && client_->writeIdle()) {
+    closeNow();
+    return;
+  }
   client_->shutdownAfterFlush();
   // Keep reading (and dropping) until the client closes or the linger time is up.
-  if (paused_for_response_) {
-    paused_for_response_ = false;
+  if (paused_for_pipeline_) {
+    paused_for_pipeline_ = false;
     client_->resumeReading();
   }
   if (paused_for_upstream_) {

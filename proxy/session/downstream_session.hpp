@@ -60,8 +60,10 @@ class DownstreamSession final : public net::Deletable,
   void onUpstreamDrained() noexcept override;
   void onTunnelData(std::string_view data) noexcept override;
   void onTunnelEnd() noexcept override;
+  void onUpstreamReadDone() noexcept override;
 
   void feed(std::string_view data) noexcept;
+  void holdInput(std::string_view data) noexcept;
   void refuse(int status) noexcept;
   void replyLocally(int status, bool close) noexcept;
   void responseFinished() noexcept;
@@ -102,7 +104,8 @@ class DownstreamSession final : public net::Deletable,
   bool http10_ = false;
   bool head_request_ = false;
   bool upgrade_requested_ = false;
-  bool paused_for_response_ = false;  // parser holds a finished request; reading stopped
+  bool awaiting_response_ = false;    // the request is complete; later bytes wait in pending_input_
+  bool paused_for_pipeline_ = false;  // pending_input_ is full: reading stopped
   bool paused_for_upstream_ = false;  // upstream write queue full
   bool response_paused_ = false;      // our write queue full; the exchange stopped reading
   bool trusted_peer_ = false;

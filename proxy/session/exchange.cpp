@@ -59,7 +59,6 @@ void Exchange::attach(std::unique_ptr<upstream::UpstreamConnection> conn) {
   conn_ = std::move(conn);
   connecting_ = false;
   conn_->timer().stop();
-  conn_->tcp().resumeReading();
   conn_->tcp().output().append(pending_);
   pending_.clear();
   flush();
@@ -69,7 +68,7 @@ void Exchange::attach(std::unique_ptr<upstream::UpstreamConnection> conn) {
 void Exchange::armResponseTimer() noexcept {
   // The response clock starts once the whole request is out: a slow upload is the client's
   // request_body_idle business, not the app's response time.
-  if (conn_ && !connecting_ && !response_started_) {
+  if (conn_ && !connecting_ && !response_bytes_) {
     conn_->timer().start(cluster_.pool->cluster().config.response_timeout);
   }
 }
@@ -83,7 +82,7 @@ void Exchange::flush() noexcept {
 }
 
 void Exchange::recordSent(std::string_view bytes) {
-  if (!replayable_ || response_started_) return;
+  if (!replayable_ || response_bytes_) return;
   if (replay_.size() + bytes.size() > kMaxReplayBytes) {
     replayable_ = false;
     std::string().swap(replay_);
@@ -124,6 +123,10 @@ void Exchange::tunnelWrite(std::string_view data) {
   conn_->tcp().flush();
 }
 
+void Exchange::tunnelShutdown() noexcept {
+  if (!done_ && conn_) conn_->tcp().shutdownAfterFlush();
+}
+
 std::size_t Exchange::upstreamPending() const noexcept {
   return (conn_ && !connecting_) ? conn_->tcp().pendingBytes() : pending_.size();
 }
@@ -160,8 +163,8 @@ void Exchange::finish(bool reusable) noexcept {
   if (!conn_) return;
   conn_->countResponse();
   if (reusable) {
-    // Undo our own resume (and a pause for a full client) so the pool sees the count it lent.
-    if (response_pauses_ == 0) conn_->tcp().pauseReading();
+    // The pool gets the connection reading, as it lent it.
+    if (response_pauses_ != 0) conn_->tcp().resumeReading();
     response_pauses_ = 0;
     conn_->setUser(nullptr);
     cluster_.pool->release(std::move(conn_));
@@ -179,7 +182,7 @@ void Exchange::failOrRetry(Error error, bool request_sent) {
       .error = error.code,
       .request_sent = request_sent,
       .connection_reused = was_reused,
-      .response_started = response_started_,
+      .response_started = response_bytes_,
       .idempotent = idempotent_,
       .replayable = replayable_ && request_complete_,
       .retries_done = retries_,
@@ -213,15 +216,14 @@ void Exchange::onUpstreamConnect(upstream::UpstreamConnection& conn, int status)
   attach(std::move(owned));
 }
 
-void Exchange::onUpstreamRead(upstream::UpstreamConnection& conn, std::string_view data) noexcept {
-  FL_ASSERT(&conn == conn_.get(), "event from a connection we do not hold");
+void Exchange::consumeResponse(std::string_view data) noexcept {
   if (tunnel_) {
     listener_.onTunnelData(data);
     return;
   }
-  if (!response_started_) {
-    response_started_ = true;
-    conn.timer().stop();
+  if (!response_bytes_) {
+    response_bytes_ = true;
+    conn_->timer().stop();
     std::string().swap(replay_);
   }
   while (!data.empty() && !done_) {
@@ -233,24 +235,26 @@ void Exchange::onUpstreamRead(upstream::UpstreamConnection& conn, std::string_vi
         failOrRetry(Error{Errc::BadResponse, Side::Upstream, 0, parser_.reason()}, true);
         return;
       case http::MessageParser::Status::Complete:
+      case http::MessageParser::Status::Upgrade:
         data.remove_prefix(outcome.consumed);
-        if (!done_ && !response_head_final_) {
+        if (!response_complete_) {
           parser_.next();  // an interim 1xx: the final response follows
           continue;
         }
-        if (!data.empty()) {
-          // Bytes after a complete response on a connection we own alone: it cannot be reused.
-          response_keep_alive_ = false;
-        }
-        return;
-      case http::MessageParser::Status::Upgrade:
-        data.remove_prefix(outcome.consumed);
-        tunnel_ = true;
-        conn.timer().stop();
-        if (!data.empty()) listener_.onTunnelData(data);
+        // Bytes after a complete response on a connection we own alone mean it cannot be reused;
+        // after a 101 they are the tunnel's first bytes.
+        completeResponse(data.empty());
+        if (tunnel_ && !data.empty()) listener_.onTunnelData(data);
         return;
     }
   }
+}
+
+void Exchange::onUpstreamRead(upstream::UpstreamConnection& conn, std::string_view data) noexcept {
+  FL_ASSERT(&conn == conn_.get(), "event from a connection we do not hold");
+  (void)conn;
+  consumeResponse(data);
+  listener_.onUpstreamReadDone();
 }
 
 void Exchange::onUpstreamReadEnd(upstream::UpstreamConnection& conn, int status) noexcept {
@@ -260,11 +264,16 @@ void Exchange::onUpstreamReadEnd(upstream::UpstreamConnection& conn, int status)
     listener_.onTunnelEnd();
     return;
   }
-  if (response_started_ && status == UV_EOF) {
+  if (response_bytes_ && status == UV_EOF) {
     // A close-delimited body ends here; anything else was cut short.
     response_keep_alive_ = false;
     const auto outcome = parser_.finish();
-    if (outcome.status == http::MessageParser::Status::Complete || done_) return;
+    if (outcome.status == http::MessageParser::Status::Complete && response_complete_) {
+      completeResponse(true);
+      listener_.onUpstreamReadDone();
+      return;
+    }
+    if (done_) return;
   }
   failOrRetry(Error{Errc::PeerReset, Side::Upstream, status,
                     status == UV_EOF ? "upstream closed the connection" : uv_strerror(status)},
@@ -290,6 +299,8 @@ void Exchange::onUpstreamTimeout(upstream::UpstreamConnection&) noexcept {
 
 int Exchange::onHead(http::MessageHead& head) noexcept {
   response_head_final_ = head.status >= 200 || head.status == 101;
+  switching_ = head.status == 101;
+  if (response_head_final_) response_started_ = true;
   response_keep_alive_ = head.keep_alive;
   const int verdict = listener_.onResponseHead(head);
   if (done_) return -1;  // the listener gave up on us
@@ -301,9 +312,25 @@ void Exchange::onBody(std::string_view data) noexcept {
 }
 
 void Exchange::onMessageComplete(const http::Headers& trailers) noexcept {
-  if (!response_head_final_ || done_) return;
-  const bool reusable = response_keep_alive_ && request_complete_ && !tunnel_;
-  finish(reusable);
+  // Only noted here, inside llhttp: the connection is handed on once the parser has returned and
+  // we know whether anything followed the response.
+  if (response_head_final_ && !done_) {
+    response_complete_ = true;
+    trailers_ = &trailers;
+  }
+}
+
+void Exchange::completeResponse(bool nothing_followed) noexcept {
+  response_complete_ = false;
+  const http::Headers& trailers = *std::exchange(trailers_, nullptr);
+  if (switching_) {
+    // The connection now belongs to the tunnel: never back to the pool.
+    tunnel_ = true;
+    conn_->timer().stop();
+    listener_.onResponseComplete(trailers);
+    return;
+  }
+  finish(response_keep_alive_ && request_complete_ && nothing_followed);
   listener_.onResponseComplete(trailers);
 }
 

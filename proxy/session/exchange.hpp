@@ -20,7 +20,9 @@
 
 namespace fairlead::session {
 
-class Exchange final : private upstream::UpstreamConnection::User, private http::MessageParser::Sink {
+class Exchange final : public net::Deletable,
+                       private upstream::UpstreamConnection::User,
+                       private http::MessageParser::Sink {
  public:
   class Listener {
    public:
@@ -34,13 +36,16 @@ class Exchange final : private upstream::UpstreamConnection::User, private http:
     virtual void onUpstreamDrained() noexcept = 0;
     virtual void onTunnelData(std::string_view data) noexcept = 0;
     virtual void onTunnelEnd() noexcept = 0;
+    // One read from the upstream has been handed over: the moment to flush toward the client, so
+    // a response head and its body leave in one write.
+    virtual void onUpstreamReadDone() noexcept = 0;
 
    protected:
     ~Listener() = default;
   };
 
   Exchange(WorkerContext& ctx, ClusterRuntime& cluster, Listener& listener);
-  ~Exchange();
+  ~Exchange() override;
   Exchange(const Exchange&) = delete;
   Exchange& operator=(const Exchange&) = delete;
 
@@ -51,6 +56,8 @@ class Exchange final : private upstream::UpstreamConnection::User, private http:
   void endBody(const http::Headers& trailers);
   // After a 101: raw bytes to the upstream.
   void tunnelWrite(std::string_view data);
+  // The client half-closed the tunnel: pass the FIN on once its bytes are out.
+  void tunnelShutdown() noexcept;
   std::size_t upstreamPending() const noexcept;
 
   void pauseResponse() noexcept;   // client side is full
@@ -68,6 +75,8 @@ class Exchange final : private upstream::UpstreamConnection::User, private http:
   void connectTo(std::size_t endpoint_index);
   void attach(std::unique_ptr<upstream::UpstreamConnection> conn);
   void armResponseTimer() noexcept;
+  void consumeResponse(std::string_view data) noexcept;
+  void completeResponse(bool nothing_followed) noexcept;
   void failOrRetry(Error error, bool request_sent);
   void finish(bool reusable) noexcept;
   std::string& out() noexcept;
@@ -102,8 +111,12 @@ class Exchange final : private upstream::UpstreamConnection::User, private http:
   bool replayable_ = true;
   bool connecting_ = false;
   bool request_complete_ = false;
-  bool response_started_ = false;
+  bool response_started_ = false;  // a final response head went to the listener
+  bool response_bytes_ = false;    // the upstream sent something: no retry any more
   bool response_head_final_ = false;
+  bool response_complete_ = false;  // noted by the parser, acted on once it returned
+  const http::Headers* trailers_ = nullptr;  // the parser's, valid until its next message
+  bool switching_ = false;  // a 101: after its head the connection is a tunnel
   bool response_keep_alive_ = false;
   bool tunnel_ = false;
   bool done_ = false;

@@ -16,7 +16,6 @@ std::unique_ptr<UpstreamConnection> ConnPool::acquire(std::size_t endpoint_index
   auto conn = std::move(idle.back());
   idle.pop_back();
   conn->timer().stop();
-  conn->tcp().pauseReading();
   conn->setUser(user);
   return conn;
 }
@@ -28,8 +27,8 @@ void ConnPool::release(std::unique_ptr<UpstreamConnection> conn) {
     return;
   }
   conn->setUser(this);
+  // Still reading, as it was while busy: a close by the app is seen at once.
   conn->timer().start(cluster_->config.idle_timeout);
-  conn->tcp().resumeReading();  // to see the app close it
   idle.push_back(std::move(conn));
 }
 

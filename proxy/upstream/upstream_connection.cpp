@@ -23,6 +23,9 @@ Result<std::unique_ptr<UpstreamConnection>> UpstreamConnection::connect(net::Loo
 }
 
 void UpstreamConnection::onConnect(int status) noexcept {
+  // From here on the connection always reads, busy or idle, unless a full client pauses it:
+  // no epoll_ctl per request, and an idle close by the app is noticed at once.
+  if (status == 0) tcp_->resumeReading();
   if (user_ != nullptr) user_->onUpstreamConnect(*this, status);
 }
 void UpstreamConnection::onRead(std::string_view data) noexcept {

@@ -1,6 +1,7 @@
 // fairlead::Proxy: everything an embedder needs. Created and driven on the caller's libuv loop; it
 // starts `workers` event-loop threads of its own (or runs the data plane inline), never runs or
-// closes the caller's loop, installs no signal handlers and never exits the process.
+// closes the caller's loop, installs no signal handlers and never exits the process. The embedding
+// process must ignore SIGPIPE (signal(SIGPIPE, SIG_IGN)): libuv writes to sockets with write(2).
 #pragma once
 
 #include <functional>

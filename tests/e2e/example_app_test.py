@@ -1,0 +1,392 @@
+#!/usr/bin/python3
+"""End-to-end: the example FastAPI app (examples/app) behind a real fairlead binary.
+
+    /usr/bin/python3 tests/e2e/example_app_test.py --fairlead build/proxy/fairlead \
+        --app-dir examples/app [unittest arguments, e.g. -k websocket]
+
+Starts uvicorn and fairlead on free loopback ports, checks the app through fairlead, and stops
+both by PID. Stdlib only, plus the websockets client from python3-websockets. Run it with Debian's
+/usr/bin/python3, which has FastAPI and uvicorn (ctest does: tests/e2e/CMakeLists.txt).
+"""
+
+import argparse
+import asyncio
+import ctypes
+import hashlib
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+from pathlib import Path
+
+sys.dont_write_bytecode = True  # app.pattern is imported from the source tree
+
+MIB = 1024 * 1024
+STARTUP_TIMEOUT_S = 30
+STOP_TIMEOUT_S = 30  # fairlead drains on SIGTERM; with nothing in flight it should be quick
+
+FAIRLEAD: Path
+APP_DIR: Path
+WORK_DIR: Path
+
+
+def free_port() -> int:
+    """A loopback port that was free a moment ago (bind port 0, read it back, close)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def die_with_parent() -> None:
+    """preexec_fn: the child gets SIGTERM if this test dies first (e.g. killed at ctest's timeout)."""
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+class Child:
+    """A child process whose output goes to files in WORK_DIR; stopped by its PID."""
+
+    def __init__(self, name: str, argv: list[str], cwd: Path, env: dict[str, str]):
+        self.name = name
+        self.stdout_path = WORK_DIR / f"{name}.stdout"
+        self.stderr_path = WORK_DIR / f"{name}.stderr"
+        with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
+            self.proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                                         stderr=err, preexec_fn=die_with_parent)
+
+    def check_running(self) -> None:
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"{self.name} exited early with status {self.proc.returncode}")
+
+    def stop(self) -> int:
+        """SIGTERM, then SIGKILL after STOP_TIMEOUT_S. Returns the exit status (-N: killed by signal N)."""
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                print(f"{self.name} (pid {self.proc.pid}) ignored SIGTERM for {STOP_TIMEOUT_S}s; SIGKILL",
+                      file=sys.stderr)
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        return self.proc.returncode
+
+    def tail(self, which: str, lines: int = 60) -> str:
+        path = self.stderr_path if which == "stderr" else self.stdout_path
+        try:
+            text = path.read_text(errors="replace")
+        except OSError as e:
+            return f"({e})"
+        return "\n".join(text.splitlines()[-lines:]) or "(empty)"
+
+
+def get_status(port: int, path: str) -> int | None:
+    """Status of GET path on port, or None when nothing answers yet."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        resp.read()
+        return resp.status
+    except (OSError, http.client.HTTPException):
+        return None
+    finally:
+        conn.close()
+
+
+def wait_until_ok(port: int, path: str, children: list[Child], what: str) -> None:
+    """Polls GET path until it answers 200; fails at the deadline or as soon as a child has died."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    last = None
+    while True:
+        for child in children:
+            child.check_running()
+        last = get_status(port, path)
+        if last == 200:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what}: GET {path} on port {port} not 200 after {STARTUP_TIMEOUT_S}s "
+                               f"(last answer: {last})")
+        time.sleep(0.05)
+
+
+def pattern_sha256(mib: int) -> str:
+    """sha256 of GET /api/stream?mib=N, from the app's own definition of the byte pattern."""
+    sys.path.insert(0, str(APP_DIR))
+    try:
+        from app.pattern import chunks  # plain Python, no FastAPI import
+    finally:
+        sys.path.remove(str(APP_DIR))
+    digest = hashlib.sha256()
+    for chunk in chunks(mib):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+class ExampleAppThroughFairlead(unittest.TestCase):
+    app: Child
+    fairlead: Child
+    port: int
+
+    @classmethod
+    def setUpClass(cls):
+        app_port, cls.port = free_port(), free_port()
+        env = dict(os.environ, APP_DB=str(WORK_DIR / "app.db"), PYTHONDONTWRITEBYTECODE="1")
+        cls.app = Child("uvicorn", ["/usr/bin/python3", "-m", "uvicorn", "app.main:app",
+                                    "--host", "127.0.0.1", "--port", str(app_port)], APP_DIR, env)
+        cls.fairlead = None
+        try:
+            wait_until_ok(app_port, "/healthz", [cls.app], "the example app")
+            config = WORK_DIR / "fairlead.yaml"
+            config.write_text(
+                "listeners:\n"
+                f"  - {{ name: public, address: 127.0.0.1:{cls.port} }}\n"
+                "clusters:\n"
+                "  - name: app\n"
+                f"    endpoints: [{{ address: 127.0.0.1:{app_port} }}]\n"
+                "log: { access: json }\n")
+            cls.fairlead = Child("fairlead", [str(FAIRLEAD), "-c", str(config)], WORK_DIR, dict(os.environ))
+            wait_until_ok(cls.port, "/healthz", [cls.app, cls.fairlead], "fairlead in front of the app")
+        except BaseException:
+            cls.stopChildren()
+            raise
+        print(f"\nfairlead on 127.0.0.1:{cls.port} -> app on 127.0.0.1:{app_port}", file=sys.stderr)
+
+    @classmethod
+    def tearDownClass(cls):
+        status = cls.stopChildren()
+        # After SIGTERM fairlead drains and exits 0 (DESIGN.md "Lifecycle"); under ASan a leak or
+        # an error at shutdown also shows up here as a non-zero status.
+        if status != 0:
+            raise AssertionError(f"fairlead exited with status {status} after SIGTERM")
+
+    @classmethod
+    def stopChildren(cls) -> int | None:
+        """Proxy first, then the app (the drain order). Returns fairlead's exit status."""
+        status = cls.fairlead.stop() if cls.fairlead else None
+        cls.app.stop()
+        return status
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    def connect(self, timeout: float = 60) -> http.client.HTTPConnection:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        self.addCleanup(conn.close)
+        return conn
+
+    def fetch(self, method: str, path: str, body=None, headers=None, **kwargs):
+        """One request on a new connection: (response, body bytes)."""
+        conn = self.connect()
+        conn.request(method, path, body=body, headers=headers or {}, **kwargs)
+        resp = conn.getresponse()
+        return resp, resp.read()
+
+    def fetch_json(self, method: str, path: str, payload=None, headers=None):
+        headers = dict(headers or {})
+        body = None
+        if payload is not None:
+            body = json.dumps(payload).encode()
+            headers["Content-Type"] = "application/json"
+        resp, data = self.fetch(method, path, body, headers)
+        return resp.status, (json.loads(data) if data else None)
+
+    def echo_headers(self, headers=None) -> dict[str, str]:
+        status, seen = self.fetch_json("GET", "/api/echo?probe=1", headers=headers)
+        self.assertEqual(status, 200)
+        self.assertEqual((seen["method"], seen["path"], seen["query"]), ("GET", "/api/echo", "probe=1"))
+        return seen["headers"]
+
+    def download_sha256(self, path: str) -> tuple[int, str]:
+        conn = self.connect()
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        self.assertEqual(resp.status, 200)
+        digest, size = hashlib.sha256(), 0
+        while piece := resp.read(MIB):  # raises IncompleteRead if a Content-Length body is cut short
+            digest.update(piece)
+            size += len(piece)
+        return size, digest.hexdigest()
+
+    def upload(self, mib: int, chunked: bool) -> None:
+        sent = hashlib.sha256()
+
+        def body():  # generated as it is sent: the request body never exists whole
+            for _ in range(mib):
+                piece = os.urandom(MIB)
+                sent.update(piece)
+                yield piece
+
+        framing = {"Transfer-Encoding": "chunked"} if chunked else {"Content-Length": str(mib * MIB)}
+        headers = {"Content-Type": "application/octet-stream", **framing}
+        resp, data = self.fetch("POST", "/api/upload", body(), headers, encode_chunked=chunked)
+        self.assertEqual(resp.status, 200, data[:200])
+        self.assertEqual(json.loads(data), {"bytes": mib * MIB, "sha256": sent.hexdigest()})
+
+    # --- tests -----------------------------------------------------------------------------------
+
+    def test_healthz(self):
+        self.assertEqual(self.fetch_json("GET", "/healthz"), (200, {"status": "ok"}))
+
+    def test_items_crud_round_trip(self):
+        status, item = self.fetch_json("POST", "/api/items", {"name": "e2e", "description": "via fairlead"})
+        self.assertEqual(status, 201)
+        url = f"/api/items/{item['id']}"
+        self.assertEqual(item, {"id": item["id"], "name": "e2e", "description": "via fairlead"})
+        self.assertEqual(self.fetch_json("GET", url), (200, item))
+        status, items = self.fetch_json("GET", "/api/items")
+        self.assertEqual(status, 200)
+        self.assertIn(item, items)
+
+        updated = {"id": item["id"], "name": "e2e renamed", "description": None}
+        self.assertEqual(self.fetch_json("PUT", url, {"name": "e2e renamed"}), (200, updated))
+        self.assertEqual(self.fetch_json("GET", url), (200, updated))
+
+        self.assertEqual(self.fetch_json("DELETE", url), (204, None))
+        self.assertEqual(self.fetch_json("GET", url)[0], 404)
+        self.assertEqual(self.fetch_json("DELETE", url)[0], 404)
+
+    def test_forwarded_headers_are_set(self):
+        seen = self.echo_headers()
+        self.assertEqual(seen.get("x-forwarded-for"), "127.0.0.1")
+        self.assertEqual(seen.get("x-forwarded-proto"), "http")
+        self.assertEqual(seen.get("x-forwarded-host"), f"127.0.0.1:{self.port}")  # the Host we sent
+        self.assertEqual(seen.get("x-forwarded-port"), str(self.port))
+
+    def test_untrusted_forwarded_for_is_replaced(self):
+        # 127.0.0.1 is not among the trusted proxies, so what it claims is dropped, not appended to.
+        seen = self.echo_headers({"X-Forwarded-For": "203.0.113.7"})
+        self.assertEqual(seen.get("x-forwarded-for"), "127.0.0.1")
+
+    def test_request_id_generated_when_absent(self):
+        first = self.echo_headers().get("x-request-id")
+        second = self.echo_headers().get("x-request-id")
+        self.assertTrue(first, "no X-Request-Id reached the app")
+        self.assertTrue(second, "no X-Request-Id reached the app")
+        self.assertNotEqual(first, second)
+
+    def test_request_id_kept_when_present(self):
+        seen = self.echo_headers({"X-Request-Id": "e2e-client-id-0001"})
+        self.assertEqual(seen.get("x-request-id"), "e2e-client-id-0001")
+
+    def test_stream_download_256mib(self):
+        self.assertEqual(self.download_sha256("/api/stream?mib=256"), (256 * MIB, pattern_sha256(256)))
+
+    def test_stream_download_chunked_response(self):
+        self.assertEqual(self.download_sha256("/api/stream?mib=16&chunked=true"), (16 * MIB, pattern_sha256(16)))
+
+    def test_upload_64mib_content_length(self):
+        self.upload(64, chunked=False)
+
+    def test_upload_64mib_chunked(self):
+        self.upload(64, chunked=True)
+
+    def test_slow_response(self):
+        started = time.monotonic()
+        self.assertEqual(self.fetch_json("GET", "/api/slow?ms=300"), (200, {"slept_ms": 300}))
+        self.assertGreaterEqual(time.monotonic() - started, 0.3)
+
+    def test_slow_responses_overlap(self):
+        # Four 1 s requests at once: served concurrently they take about 1 s, one after the other 4 s.
+        results = []
+
+        def one():
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            try:
+                conn.request("GET", "/api/slow?ms=1000")
+                resp = conn.getresponse()
+                resp.read()
+                results.append(resp.status)
+            finally:
+                conn.close()
+
+        started = time.monotonic()
+        threads = [threading.Thread(target=one) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(results, [200] * 4)
+        self.assertLess(time.monotonic() - started, 3.5)
+
+    def test_frontend_is_served(self):
+        resp, body = self.fetch("GET", "/")
+        self.assertEqual(resp.status, 200)
+        self.assertTrue(resp.getheader("Content-Type", "").startswith("text/html"))
+        self.assertIn(b"<title>fairlead example</title>", body)
+        resp, body = self.fetch("GET", "/app.js")
+        self.assertEqual(resp.status, 200)
+        self.assertIn(b"/ws/echo", body)
+
+    def test_websocket_echo(self):
+        try:
+            import websockets
+        except ImportError as e:
+            print(f"\nSKIP test_websocket_echo: cannot import websockets ({e}); "
+                  "install python3-websockets", file=sys.stderr)
+            self.skipTest("websockets module not installed")
+
+        binary = os.urandom(256 * 1024)
+
+        async def exchange():
+            async with websockets.connect(f"ws://127.0.0.1:{self.port}/ws/echo", open_timeout=10,
+                                          close_timeout=5) as ws:
+                await ws.send("hello through fairlead")
+                text = await ws.recv()
+                await ws.send(binary)
+                data = await ws.recv()
+                return text, data
+
+        text, data = asyncio.run(asyncio.wait_for(exchange(), 30))
+        self.assertEqual(text, "hello through fairlead")
+        self.assertEqual(data, binary)
+
+    def test_keepalive_100_sequential_requests(self):
+        conn = self.connect(timeout=10)
+        conn.connect()
+        sock = conn.sock
+        for i in range(100):
+            if i % 2 == 0:
+                conn.request("GET", "/healthz")
+                expected = {"status": "ok"}
+            else:  # requests with bodies too: the body framing must not break the connection
+                body = os.urandom(1000 + i)
+                conn.request("POST", "/api/upload", body=body)
+                expected = {"bytes": len(body), "sha256": hashlib.sha256(body).hexdigest()}
+            resp = conn.getresponse()
+            data = resp.read()
+            self.assertEqual((resp.status, json.loads(data)), (200, expected), f"request {i + 1}")
+            self.assertFalse(resp.will_close, f"connection closed after request {i + 1}")
+            self.assertIs(conn.sock, sock, f"http.client reconnected before request {i + 1}")
+
+
+def main() -> int:
+    global FAIRLEAD, APP_DIR, WORK_DIR
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fairlead", required=True, type=Path, help="the fairlead binary")
+    parser.add_argument("--app-dir", required=True, type=Path, help="examples/app")
+    args, unittest_args = parser.parse_known_args()
+    FAIRLEAD, APP_DIR = args.fairlead.resolve(), args.app_dir.resolve()
+    with tempfile.TemporaryDirectory(prefix="fairlead-e2e-") as tmp:
+        WORK_DIR = Path(tmp)
+        program = unittest.main(argv=[sys.argv[0], *unittest_args], exit=False, verbosity=2)
+        result = program.result
+        if not result.wasSuccessful():
+            cls = ExampleAppThroughFairlead
+            for child in (getattr(cls, "fairlead", None), getattr(cls, "app", None)):
+                if child is not None:
+                    print(f"\n----- {child.name} stderr (tail) -----\n{child.tail('stderr')}", file=sys.stderr)
+            if getattr(cls, "fairlead", None) is not None:
+                print(f"\n----- fairlead stdout, the access log (tail) -----\n{cls.fairlead.tail('stdout', 20)}",
+                      file=sys.stderr)
+    return 0 if result.wasSuccessful() and result.testsRun > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,588 @@
+// The config schema through the loader: every key, every error path, each with its line:col.
+#include "config/schema.hpp"
+
+#include <map>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "config/address.hpp"
+#include "config/loader.hpp"
+
+namespace fairlead::config {
+namespace {
+
+using Env = std::map<std::string, std::string>;
+using Lines = std::vector<std::string>;
+
+EnvLookup fakeEnv(Env vars) {
+  return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+Config load(std::string_view yaml, Env env = {}) {
+  auto config = loadConfigText(yaml, "t.yaml", fakeEnv(std::move(env)));
+  EXPECT_TRUE(config) << config.error().detail;
+  return config ? *config : Config{};
+}
+
+Lines errors(std::string_view yaml, Env env = {}) {
+  auto config = loadConfigText(yaml, "t.yaml", fakeEnv(std::move(env)));
+  EXPECT_FALSE(config) << "the config loaded";
+  if (config) return {};
+  EXPECT_EQ(config.error().code, Errc::ConfigInvalid);
+  Lines lines;
+  std::istringstream in(config.error().detail);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// --- the top level ------------------------------------------------------------------------------
+
+TEST(Schema, EmptyDocumentIsTheDefaults) {
+  const Config c = load("");
+  ASSERT_EQ(c.listeners.size(), 1u);
+  EXPECT_EQ(c.listeners[0].address.toString(), "0.0.0.0:8080");
+  ASSERT_EQ(c.clusters.size(), 1u);
+  EXPECT_EQ(c.clusters[0].name, "app");
+  EXPECT_EQ(load("# only a comment\n").clusters.size(), 1u);
+}
+
+TEST(Schema, TopLevelMustBeAMapping) {
+  EXPECT_EQ(errors("- a\n- b\n"), Lines{"t.yaml:1:1: the config must be a mapping (key: value), not a list"});
+  EXPECT_EQ(errors("just words\n"), Lines{"t.yaml:1:1: the config must be a mapping (key: value), not a single value"});
+}
+
+TEST(Schema, OmittedSectionsKeepTheirDefaults) {
+  const Config c = load("workers: 2\n");
+  const Config d = Config::defaults();
+  EXPECT_EQ(c.timeouts.request_header, d.timeouts.request_header);
+  EXPECT_EQ(c.timeouts.keepalive_idle, Millis(75000));
+  EXPECT_EQ(c.limits.max_request_header_bytes, 32u * 1024);
+  EXPECT_EQ(c.limits.max_connections, 20000u);
+  EXPECT_EQ(c.forwarding.request_id_header, "X-Request-Id");
+  EXPECT_TRUE(c.forwarding.trusted_proxies.empty());
+  EXPECT_EQ(c.log.level, "info");
+  EXPECT_EQ(c.log.access, AccessLogFormat::Json);
+  EXPECT_EQ(c.clusters[0].endpoints[0].address.toString(), "127.0.0.1:8000");
+}
+
+TEST(Schema, NullSectionMeansAllDefaults) {
+  const Config c = load("timeouts:\n  # request_header: 5s\nlimits: ~\n");
+  EXPECT_EQ(c.timeouts.request_header, Millis(10000));
+}
+
+// --- workers ------------------------------------------------------------------------------------
+
+TEST(Schema, WorkersAutoOrANumber) {
+  EXPECT_EQ(load("workers: auto\n").workers, 0u);
+  EXPECT_EQ(load("workers: 4\n").workers, 4u);
+  EXPECT_EQ(load("workers: \"1\"\n").workers, 1u);
+  EXPECT_EQ(load("workers: 1024\n").workers, 1024u);
+}
+
+TEST(Schema, WorkersOutOfRange) {
+  EXPECT_EQ(errors("workers: 0\n"), Lines{"t.yaml:1:10: workers must be auto or between 1 and 1024"});
+  EXPECT_EQ(errors("workers: 1025\n"), Lines{"t.yaml:1:10: workers must be auto or between 1 and 1024"});
+  EXPECT_EQ(errors("workers: 99999999999999999999\n"), Lines{"t.yaml:1:10: workers must be auto or between 1 and 1024"});
+  EXPECT_EQ(errors("workers: four\n"), Lines{"t.yaml:1:10: workers must be auto or a number, not 'four'"});
+  EXPECT_EQ(errors("workers: -1\n"), Lines{"t.yaml:1:10: workers must be auto or a number, not '-1'"});
+  EXPECT_EQ(errors("workers: 2.5\n"), Lines{"t.yaml:1:10: workers must be auto or a number, not '2.5'"});
+  EXPECT_EQ(errors("workers: Auto\n"), Lines{"t.yaml:1:10: workers must be auto or a number, not 'Auto'"});
+}
+
+// --- types --------------------------------------------------------------------------------------
+
+TEST(Schema, WrongTypesAreReportedAtTheValue) {
+  EXPECT_EQ(errors("workers: [1, 2]\n"), Lines{"t.yaml:1:10: 'workers' must be a single value, not a list"});
+  EXPECT_EQ(errors("timeouts: 5s\n"), Lines{"t.yaml:1:11: 'timeouts' must be a mapping (key: value), not a single value"});
+  EXPECT_EQ(errors("listeners: {name: a}\n"), Lines{"t.yaml:1:12: 'listeners' must be a list, not a mapping"});
+  EXPECT_EQ(errors("listeners:\n  - just-a-string\n"),
+            Lines{"t.yaml:2:5: 'listeners[0]' must be a mapping (key: value), not a single value"});
+  EXPECT_EQ(errors("log:\n  level: {a: 1}\n"), Lines{"t.yaml:2:10: 'level' must be a single value, not a mapping"});
+}
+
+TEST(Schema, EmptyValuesAreReportedAtTheKey) {
+  EXPECT_EQ(errors("workers:\nlog: {}\n"), Lines{"t.yaml:1:1: 'workers' needs a value"});
+  EXPECT_EQ(errors("timeouts:\n  request_header: ~\n"), Lines{"t.yaml:2:3: 'request_header' needs a value"});
+  EXPECT_EQ(errors("listeners:\n# - name: public\n"), Lines{"t.yaml:1:1: 'listeners' needs a value (write [] for none)"});
+}
+
+TEST(Schema, KeysMustBePlainNames) {
+  EXPECT_EQ(errors("? [a, b]\n: 1\n"), Lines{"t.yaml:1:3: keys in the config must be plain names, not a list"});
+}
+
+TEST(Schema, DuplicateKeysAreReported) {
+  EXPECT_EQ(errors("workers: 2\nlog: {}\nworkers: 3\n"), Lines{"t.yaml:3:1: duplicate key 'workers' (first at line 1)"});
+}
+
+TEST(Schema, MoreThanOneDocumentIsAnError) {
+  EXPECT_EQ(errors("workers: 2\n---\nworkers: 3\n"), Lines{"t.yaml:3:1: only one YAML document is allowed"});
+  EXPECT_EQ(load("workers: 2\n---\n").workers, 2u);  // a trailing separator holds nothing
+}
+
+// --- unknown and not-yet-supported keys ---------------------------------------------------------
+
+TEST(Schema, UnknownKeysSuggestACloseMatch) {
+  EXPECT_EQ(errors("wokers: 2\n"), Lines{"t.yaml:1:1: unknown key 'wokers' in the config (did you mean 'workers'?)"});
+  EXPECT_EQ(errors("backends: []\n"), Lines{"t.yaml:1:1: unknown key 'backends' in the config"});
+  EXPECT_EQ(errors("timeouts:\n  request_headers: 5s\n"),
+            Lines{"t.yaml:2:3: unknown key 'request_headers' in timeouts (did you mean 'request_header'?)"});
+  EXPECT_EQ(errors("clusters:\n  - name: app\n    endpoints:\n      - {address: 127.0.0.1:1, wieght: 2}\n"),
+            Lines{"t.yaml:4:32: unknown key 'wieght' in clusters[0].endpoints[0] (did you mean 'weight'?)"});
+  EXPECT_EQ(errors("clusters:\n  - name: app\n    endpoints: [{address: 127.0.0.1:1}]\n    retries: {atempts: 2}\n"),
+            Lines{"t.yaml:4:15: unknown key 'atempts' in clusters[0].retries (did you mean 'attempts'?)"});
+}
+
+TEST(Schema, AMisspeltRequiredKeyIsOneMistake) {
+  EXPECT_EQ(errors("listeners:\n  - name: public\n    adress: 0.0.0.0:8080\n"),
+            Lines{"t.yaml:3:5: unknown key 'adress' in listeners[0] (did you mean 'address'?)"});
+}
+
+struct NotYetCase {
+  const char* yaml;
+  const char* expected;
+};
+
+class NotYetSupported : public testing::TestWithParam<NotYetCase> {};
+
+TEST_P(NotYetSupported, IsAnErrorAtTheKey) {
+  EXPECT_EQ(errors(GetParam().yaml), Lines{GetParam().expected});
+}
+
+constexpr const char* kCluster = "clusters:\n  - name: app\n    endpoints: [{address: 127.0.0.1:8000}]\n";
+
+INSTANTIATE_TEST_SUITE_P(
+    Keys, NotYetSupported,
+    testing::Values(
+        NotYetCase{"drain: {delay: 5s}\n", "t.yaml:1:1: 'drain' is not supported yet"},
+        NotYetCase{"admin:\n  address: 127.0.0.1:9901\n", "t.yaml:1:1: 'admin' is not supported yet"},
+        NotYetCase{"app:\n  command: [uvicorn]\n", "t.yaml:1:1: 'app' is not supported yet"},
+        NotYetCase{"listeners:\n  - name: a\n    address: 0.0.0.0:8443\n    tls: {}\n",
+                   "t.yaml:4:5: 'tls' is not supported yet"},
+        NotYetCase{"listeners:\n  - name: a\n    address: 0.0.0.0:8080\n    redirect_to_https: 8443\n",
+                   "t.yaml:4:5: 'redirect_to_https' is not supported yet"},
+        NotYetCase{"listeners:\n  - name: a\n    address: 0.0.0.0:8080\n    routes:\n      - static: {root: x}\n",
+                   "t.yaml:5:9: 'static' is not supported yet"},
+        NotYetCase{"listeners:\n  - name: a\n    address: 0.0.0.0:8080\n    routes:\n"
+                   "      - match: {path_prefix: /down}\n        respond: {status: 503}\n",
+                   "t.yaml:6:9: 'respond' is not supported yet"},
+        NotYetCase{"listeners:\n  - name: a\n    address: 0.0.0.0:8080\n    routes:\n      - redirect: {to: x}\n",
+                   "t.yaml:5:9: 'redirect' is not supported yet"},
+        NotYetCase{"clusters:\n  - name: app\n    endpoints: [{address: 127.0.0.1:8000}]\n    hash_on: client_ip\n",
+                   "t.yaml:4:5: 'hash_on' is not supported yet"},
+        NotYetCase{"clusters:\n  - name: app\n    endpoints: [{address: 127.0.0.1:8000}]\n"
+                   "    max_requests_per_endpoint: 4\n",
+                   "t.yaml:4:5: 'max_requests_per_endpoint' is not supported yet"},
+        NotYetCase{"clusters:\n  - name: app\n    endpoints: [{address: 127.0.0.1:8000}]\n    queue: {max: 1}\n",
+                   "t.yaml:4:5: 'queue' is not supported yet"},
+        NotYetCase{"clusters:\n  - name: app\n    endpoints: [{address: 127.0.0.1:8000}]\n"
+                   "    health_check:\n      path: /healthz\n",
+                   "t.yaml:4:5: 'health_check' is not supported yet"},
+        NotYetCase{"clusters:\n  - name: app\n    endpoints: [{address: 127.0.0.1:8000}]\n"
+                   "    outlier_detection: {consecutive_failures: 5}\n",
+                   "t.yaml:4:5: 'outlier_detection' is not supported yet"},
+        NotYetCase{"clusters:\n  - name: app\n    endpoints: [{address: 127.0.0.1:8000}]\n    panic_threshold: 50%\n",
+                   "t.yaml:4:5: 'panic_threshold' is not supported yet"},
+        NotYetCase{"clusters:\n  - name: app\n    endpoints: [{address: 127.0.0.1:8000}]\n    slow_start: 0s\n",
+                   "t.yaml:4:5: 'slow_start' is not supported yet"},
+        NotYetCase{"clusters:\n  - name: app\n    endpoints: [{address: 127.0.0.1:8000}]\n    dns_refresh: 30s\n",
+                   "t.yaml:4:5: 'dns_refresh' is not supported yet"},
+        NotYetCase{"clusters:\n  - name: app\n    endpoints: [{address: 127.0.0.1:8000}]\n    balance: least_request\n",
+                   "t.yaml:4:14: balance 'least_request' is not supported yet (only round_robin)"},
+        NotYetCase{"clusters:\n  - name: app\n    endpoints: [{address: 127.0.0.1:8000}]\n    balance: random\n",
+                   "t.yaml:4:14: balance 'random' is not supported yet (only round_robin)"},
+        NotYetCase{"clusters:\n  - name: app\n    endpoints: [{address: 127.0.0.1:8000}]\n    balance: hash\n",
+                   "t.yaml:4:14: balance 'hash' is not supported yet (only round_robin)"}));
+
+// --- listeners and routes -----------------------------------------------------------------------
+
+TEST(Schema, ReadsListenersAndRoutes) {
+  const Config c = load(R"(listeners:
+  - name: public
+    address: 0.0.0.0:8080
+    routes:
+      - match: { path_prefix: /api/ }
+        cluster: api
+      - cluster: web
+  - name: v6
+    address: "[::]:8443"
+clusters:
+  - { name: api, endpoints: [{ address: 127.0.0.1:8000 }] }
+  - { name: web, endpoints: [{ address: 127.0.0.1:3000 }] }
+)");
+  ASSERT_EQ(c.listeners.size(), 2u);
+  EXPECT_EQ(c.listeners[0].name, "public");
+  EXPECT_EQ(c.listeners[0].address.host, "0.0.0.0");
+  EXPECT_EQ(c.listeners[0].address.port, 8080);
+  ASSERT_EQ(c.listeners[0].routes.size(), 2u);
+  EXPECT_EQ(c.listeners[0].routes[0].path_prefix, "/api/");
+  EXPECT_EQ(c.listeners[0].routes[0].cluster, "api");
+  EXPECT_EQ(c.listeners[0].routes[1].path_prefix, "/");
+  EXPECT_EQ(c.listeners[0].routes[1].cluster, "web");
+  EXPECT_EQ(c.listeners[1].address.host, "::");
+  EXPECT_EQ(c.listeners[1].address.port, 8443);
+  EXPECT_TRUE(c.listeners[1].routes.empty());
+}
+
+TEST(Schema, ListenerPortZeroMeansAnyFreePort) {
+  EXPECT_EQ(load("listeners: [{name: t, address: 127.0.0.1:0}]\n").listeners[0].address.port, 0);
+}
+
+TEST(Schema, ListenerNeedsNameAndAddress) {
+  EXPECT_EQ(errors("listeners:\n  - name: a\n  - address: 0.0.0.0:9000\n"),
+            (Lines{"t.yaml:2:5: listener needs 'address'", "t.yaml:3:5: listener needs 'name'"}));
+  EXPECT_EQ(errors("listeners:\n  - {}\n"),
+            (Lines{"t.yaml:2:5: listener needs 'name'", "t.yaml:2:5: listener needs 'address'"}));
+}
+
+TEST(Schema, ListenerAddressMustBeAnIpLiteralWithAPort) {
+  EXPECT_EQ(errors("listeners:\n  - name: a\n    address: localhost:8080\n"),
+            Lines{"t.yaml:3:14: listener address 'localhost' must be an IP address (0.0.0.0 or [::] for every interface)"});
+  EXPECT_EQ(errors("listeners:\n  - name: a\n    address: 0.0.0.0\n"),
+            Lines{"t.yaml:3:14: missing port in '0.0.0.0' (expected host:port)"});
+  EXPECT_EQ(errors("listeners:\n  - name: a\n    address: 0.0.0.0:80800\n"),
+            Lines{"t.yaml:3:14: bad port '80800' in '0.0.0.0:80800' (expected 0-65535)"});
+  EXPECT_EQ(errors("listeners:\n  - name: a\n    address: ::1:8080\n"),
+            Lines{"t.yaml:3:14: IPv6 addresses need brackets: '[::1]:8080'"});
+}
+
+TEST(Schema, DuplicateListenersAreReportedAtTheSecond) {
+  EXPECT_EQ(errors(R"(listeners:
+  - name: public
+    address: 0.0.0.0:8080
+  - name: public
+    address: 0.0.0.0:8081
+  - name: other
+    address: 0.0.0.0:8080
+)"),
+            (Lines{"t.yaml:4:11: duplicate listener name 'public' (first at line 2)",
+                   "t.yaml:7:14: another listener already uses 0.0.0.0:8080 (first at line 3)"}));
+}
+
+TEST(Schema, RoutesMustNameAKnownCluster) {
+  EXPECT_EQ(errors(R"(listeners:
+  - name: public
+    address: 0.0.0.0:8080
+    routes:
+      - match: { path_prefix: /api/ }
+        cluster: ap
+      - cluster: nowhere
+)"),
+            (Lines{"t.yaml:6:18: unknown cluster 'ap' (did you mean 'app'?)", "t.yaml:7:18: unknown cluster 'nowhere'"}));
+}
+
+TEST(Schema, RouteNeedsAnAction) {
+  EXPECT_EQ(errors("listeners:\n  - name: a\n    address: 0.0.0.0:1\n    routes:\n      - match: {path_prefix: /}\n"),
+            Lines{"t.yaml:5:9: route needs an action: 'cluster: NAME'"});
+  EXPECT_EQ(errors("listeners:\n  - name: a\n    address: 0.0.0.0:1\n    routes:\n      - cluster: \"\"\n"),
+            Lines{"t.yaml:5:18: 'cluster' must name a cluster"});
+}
+
+TEST(Schema, RoutePathPrefixStartsWithSlash) {
+  EXPECT_EQ(errors("listeners:\n  - name: a\n    address: 0.0.0.0:1\n    routes:\n"
+                   "      - match: {path_prefix: api}\n        cluster: app\n"),
+            Lines{"t.yaml:5:30: path_prefix 'api' must start with '/'"});
+  EXPECT_EQ(errors("listeners:\n  - name: a\n    address: 0.0.0.0:1\n    routes:\n"
+                   "      - match:\n          path_prefix: api\n        cluster: app\n"),
+            Lines{"t.yaml:6:24: path_prefix 'api' must start with '/'"});
+  EXPECT_EQ(errors("listeners:\n  - name: a\n    address: 0.0.0.0:1\n    routes:\n"
+                   "      - match: {path: /x}\n        cluster: app\n"),
+            Lines{"t.yaml:5:17: unknown key 'path' in listeners[0].routes[0].match"});
+}
+
+// --- clusters -----------------------------------------------------------------------------------
+
+TEST(Schema, ReadsClusters) {
+  const Config c = load(R"(clusters:
+  - name: app
+    endpoints:
+      - { address: 127.0.0.1:8000, weight: 3 }
+      - { address: "[::1]:8001" }
+      - { address: app.internal:8002, weight: 1 }
+    balance: round_robin
+    connect_timeout: 250ms
+    response_timeout: 2m
+    idle_timeout: 4s
+    max_idle_per_endpoint: 0
+    retries: { attempts: 0 }
+)");
+  ASSERT_EQ(c.clusters.size(), 1u);
+  const ClusterConfig& app = c.clusters[0];
+  EXPECT_EQ(app.name, "app");
+  ASSERT_EQ(app.endpoints.size(), 3u);
+  EXPECT_EQ(app.endpoints[0].address.toString(), "127.0.0.1:8000");
+  EXPECT_EQ(app.endpoints[0].weight, 3u);
+  EXPECT_EQ(app.endpoints[1].address.host, "::1");
+  EXPECT_EQ(app.endpoints[1].weight, 1u);
+  EXPECT_EQ(app.endpoints[2].address.host, "app.internal");
+  EXPECT_EQ(app.balance, BalancePolicy::RoundRobin);
+  EXPECT_EQ(app.connect_timeout, Millis(250));
+  EXPECT_EQ(app.response_timeout, Millis(120000));
+  EXPECT_EQ(app.idle_timeout, Millis(4000));
+  EXPECT_EQ(app.max_idle_per_endpoint, 0u);
+  EXPECT_EQ(app.retries.attempts, 0u);
+  // The default listener is kept when only clusters are written.
+  ASSERT_EQ(c.listeners.size(), 1u);
+  EXPECT_EQ(c.listeners[0].address.port, 8080);
+}
+
+TEST(Schema, ClusterDefaultsForOmittedKeys) {
+  const Config c = load("clusters:\n  - name: app\n    endpoints: [{address: 10.0.0.1:80}]\n");
+  const ClusterConfig& app = c.clusters[0];
+  EXPECT_EQ(app.connect_timeout, Millis(2000));
+  EXPECT_EQ(app.response_timeout, Millis(60000));
+  EXPECT_EQ(app.idle_timeout, Millis(4000));
+  EXPECT_EQ(app.max_idle_per_endpoint, 64u);
+  EXPECT_EQ(app.retries.attempts, 1u);
+}
+
+TEST(Schema, ClusterNeedsNameAndEndpoints) {
+  EXPECT_EQ(errors("clusters:\n  - name: app\n"), Lines{"t.yaml:2:5: cluster needs 'endpoints'"});
+  EXPECT_EQ(errors("clusters:\n  - endpoints: [{address: 10.0.0.1:80}]\n"), Lines{"t.yaml:2:5: cluster needs 'name'"});
+  EXPECT_EQ(errors("clusters:\n  - name: app\n    endpoints: []\n"), Lines{"t.yaml:3:16: cluster 'app' has no endpoints"});
+}
+
+TEST(Schema, NoClustersWhileListenersExist) {
+  EXPECT_EQ(errors("clusters: []\n"),
+            Lines{"t.yaml:1:11: no clusters: the listeners need at least one to send requests to"});
+  const Config none = load("listeners: []\nclusters: []\n");
+  EXPECT_TRUE(none.listeners.empty());
+  EXPECT_TRUE(none.clusters.empty());
+}
+
+TEST(Schema, DuplicateClusterNames) {
+  EXPECT_EQ(errors(R"(clusters:
+  - name: app
+    endpoints: [{address: 10.0.0.1:80}]
+  - name: app
+    endpoints: [{address: 10.0.0.2:80}]
+)"),
+            Lines{"t.yaml:4:11: duplicate cluster name 'app' (first at line 2)"});
+}
+
+TEST(Schema, EndpointChecks) {
+  auto endpoint = [](const std::string& flow) {
+    return errors("clusters:\n  - name: app\n    endpoints:\n      - " + flow + "\n");
+  };
+  EXPECT_EQ(endpoint("{address: 127.0.0.1:0}"), Lines{"t.yaml:4:19: endpoint 127.0.0.1:0 needs a port other than 0"});
+  EXPECT_EQ(endpoint("{address: 127.0.0.1:8000, weight: 0}"), Lines{"t.yaml:4:43: weight must be between 1 and 65535"});
+  EXPECT_EQ(endpoint("{address: 127.0.0.1:8000, weight: 65536}"),
+            Lines{"t.yaml:4:43: weight must be between 1 and 65535"});
+  EXPECT_EQ(endpoint("{address: 127.0.0.1:8000, weight: 5000000000}"),
+            Lines{"t.yaml:4:43: 'weight' is too large: 5000000000 (at most 4294967295)"});
+  EXPECT_EQ(endpoint("{address: 127.0.0.1:8000, weight: heavy}"),
+            Lines{"t.yaml:4:43: 'weight' must be a whole number, not 'heavy'"});
+  EXPECT_EQ(endpoint("{address: 127.0.0.1:8000, weight: -1}"),
+            Lines{"t.yaml:4:43: 'weight' must be a whole number, not '-1'"});
+  EXPECT_EQ(endpoint("{weight: 2}"), Lines{"t.yaml:4:9: endpoint needs 'address'"});
+  EXPECT_EQ(endpoint("127.0.0.1:8000"),
+            Lines{"t.yaml:4:9: 'endpoints[0]' must be a mapping (key: value), not a single value"});
+}
+
+TEST(Schema, BrokenEndpointIsReportedOnce) {
+  // The broken address leaves an empty host behind; the validator must not report that as well.
+  EXPECT_EQ(errors("clusters:\n  - name: app\n    endpoints: [{address: \"10.0.0.1:x\"}]\n"),
+            Lines{"t.yaml:3:27: bad port 'x' in '10.0.0.1:x' (expected 0-65535)"});
+}
+
+TEST(Schema, UnknownBalanceSuggests) {
+  EXPECT_EQ(errors(std::string(kCluster) + "    balance: round_robbin\n"),
+            Lines{"t.yaml:4:14: unknown balance 'round_robbin' (expected round_robin, least_request, random or hash; "
+                  "did you mean 'round_robin'?)"});
+}
+
+TEST(Schema, ClusterTimeoutsMustBePositive) {
+  EXPECT_EQ(errors(std::string(kCluster) + "    connect_timeout: 0s\n    response_timeout: 0\n    idle_timeout: 0ms\n"),
+            (Lines{"t.yaml:4:22: connect_timeout must be greater than 0",
+                   "t.yaml:5:23: response_timeout must be greater than 0", "t.yaml:6:19: idle_timeout must be greater than 0"}));
+}
+
+TEST(Schema, RetryAttemptsAreBounded) {
+  EXPECT_EQ(load(std::string(kCluster) + "    retries: {attempts: 10}\n").clusters[0].retries.attempts, 10u);
+  EXPECT_EQ(errors(std::string(kCluster) + "    retries: {attempts: 11}\n"),
+            Lines{"t.yaml:4:25: retries.attempts must be at most 10"});
+  EXPECT_EQ(errors(std::string(kCluster) + "    retries: 2\n"),
+            Lines{"t.yaml:4:14: 'retries' must be a mapping (key: value), not a single value"});
+}
+
+// --- durations and sizes ------------------------------------------------------------------------
+
+TEST(Schema, Durations) {
+  const Config c = load("timeouts:\n  request_header: 250ms\n  keepalive_idle: 2m\n  request_body_idle: 1h\n");
+  EXPECT_EQ(c.timeouts.request_header, Millis(250));
+  EXPECT_EQ(c.timeouts.keepalive_idle, Millis(120000));
+  EXPECT_EQ(c.timeouts.request_body_idle, Millis(3600000));
+  EXPECT_EQ(load("timeouts: {keepalive_idle: 75s}\n").timeouts.keepalive_idle, Millis(75000));
+}
+
+TEST(Schema, BadDurations) {
+  auto timeout = [](const std::string& value) { return errors("timeouts:\n  request_header: " + value + "\n"); };
+  EXPECT_EQ(timeout("10"), Lines{"t.yaml:2:19: bad duration '10' for 'request_header' (write e.g. 250ms, 5s, 2m or "
+                                 "1h; a number needs a unit)"});
+  EXPECT_EQ(timeout("5x"), Lines{"t.yaml:2:19: bad duration '5x' for 'request_header' (write e.g. 250ms, 5s, 2m or 1h)"});
+  EXPECT_EQ(timeout("1.5s"),
+            Lines{"t.yaml:2:19: bad duration '1.5s' for 'request_header' (write e.g. 250ms, 5s, 2m or 1h)"});
+  EXPECT_EQ(timeout("-1s"), Lines{"t.yaml:2:19: bad duration '-1s' for 'request_header' (write e.g. 250ms, 5s, 2m or 1h)"});
+  EXPECT_EQ(timeout("\"5 s\""),
+            Lines{"t.yaml:2:19: bad duration '5 s' for 'request_header' (write e.g. 250ms, 5s, 2m or 1h)"});
+  EXPECT_EQ(timeout("0"), Lines{"t.yaml:2:19: request_header must be greater than 0"});
+  EXPECT_EQ(timeout("0s"), Lines{"t.yaml:2:19: request_header must be greater than 0"});
+  EXPECT_EQ(errors("timeouts:\n  keepalive_idle: 0s\n  request_body_idle: 0s\n"),
+            (Lines{"t.yaml:2:19: keepalive_idle must be greater than 0",
+                   "t.yaml:3:22: request_body_idle must be greater than 0"}));
+}
+
+TEST(Schema, Sizes) {
+  const Config c = load("limits:\n  max_request_header_bytes: 16KiB\n  max_request_body_bytes: 100MiB\n"
+                        "  max_connections: 512\n");
+  EXPECT_EQ(c.limits.max_request_header_bytes, 16u * 1024);
+  EXPECT_EQ(c.limits.max_request_body_bytes, 100u * 1024 * 1024);
+  EXPECT_EQ(c.limits.max_connections, 512u);
+  EXPECT_EQ(load("limits: {max_request_header_bytes: 1024}\n").limits.max_request_header_bytes, 1024u);
+  EXPECT_EQ(load("limits: {max_request_body_bytes: 1GiB}\n").limits.max_request_body_bytes, 1ULL << 30);
+  EXPECT_EQ(load("limits: {max_request_body_bytes: 0}\n").limits.max_request_body_bytes, 0u);
+}
+
+TEST(Schema, BadSizes) {
+  EXPECT_EQ(errors("limits:\n  max_request_header_bytes: 32KB\n"),
+            Lines{"t.yaml:2:29: bad size '32KB' for 'max_request_header_bytes' (write e.g. 512, 16KiB, 100MiB or 1GiB)"});
+  EXPECT_EQ(errors("limits:\n  max_request_header_bytes: 1023\n"),
+            Lines{"t.yaml:2:29: max_request_header_bytes must be at least 1KiB"});
+  EXPECT_EQ(errors("limits:\n  max_connections: 0\n"), Lines{"t.yaml:2:20: max_connections must be at least 1"});
+  EXPECT_EQ(errors("limits:\n  max_connections: 10k\n"),
+            Lines{"t.yaml:2:20: 'max_connections' must be a whole number, not '10k'"});
+}
+
+// --- forwarding and log -------------------------------------------------------------------------
+
+TEST(Schema, TrustedProxiesIpv4AndIpv6) {
+  const Config c = load("forwarding:\n  trusted_proxies: [10.0.0.0/8, 192.168.1.7, \"fd00::/8\", \"::1\"]\n"
+                        "  request_id_header: X-Trace-Id\n");
+  const auto& t = c.forwarding.trusted_proxies;
+  ASSERT_EQ(t.size(), 4u);
+  EXPECT_EQ(toString(t[0]), "10.0.0.0/8");
+  EXPECT_EQ(toString(t[1]), "192.168.1.7/32");
+  EXPECT_TRUE(t[2].v6);
+  EXPECT_EQ(toString(t[2]), "fd00::/8");
+  EXPECT_EQ(t[3].prefix, 128);
+  EXPECT_EQ(c.forwarding.request_id_header, "X-Trace-Id");
+}
+
+TEST(Schema, BadTrustedProxies) {
+  EXPECT_EQ(errors("forwarding:\n  trusted_proxies:\n    - 10.0.0.0/8\n    - 10.1.0.0/8\n    - 10.0.0.0/40\n    - office\n"),
+            (Lines{"t.yaml:4:7: '10.1.0.0/8' has host bits set; did you mean '10.0.0.0/8'?",
+                   "t.yaml:5:7: bad prefix length in '10.0.0.0/40' (expected 0-32)",
+                   "t.yaml:6:7: bad network 'office' (expected e.g. 10.0.0.0/8, fd00::/8 or an address)"}));
+  EXPECT_EQ(errors("forwarding:\n  trusted_proxies: 10.0.0.0/8\n"),
+            Lines{"t.yaml:2:20: 'trusted_proxies' must be a list, not a single value"});
+}
+
+TEST(Schema, RequestIdHeaderMustBeAToken) {
+  EXPECT_EQ(errors("forwarding:\n  request_id_header: \"X Request Id\"\n"),
+            Lines{"t.yaml:2:22: request_id_header 'X Request Id' is not a valid header name"});
+  EXPECT_EQ(errors("forwarding:\n  request_id_header: \"\"\n"),
+            Lines{"t.yaml:2:22: request_id_header '' is not a valid header name"});
+}
+
+TEST(Schema, LogLevelAndAccess) {
+  EXPECT_EQ(load("log: {level: debug, access: text}\n").log.level, "debug");
+  EXPECT_EQ(load("log: {level: debug, access: text}\n").log.access, AccessLogFormat::Text);
+  EXPECT_EQ(load("log: {access: off}\n").log.access, AccessLogFormat::Off);  // not YAML 1.1's false
+  EXPECT_EQ(load("log: {level: off}\n").log.level, "off");
+  for (const char* level : {"trace", "debug", "info", "warn", "error", "critical"}) {
+    EXPECT_EQ(load(std::string("log: {level: ") + level + "}\n").log.level, level);
+  }
+}
+
+TEST(Schema, BadLogValues) {
+  EXPECT_EQ(errors("log:\n  level: verbose\n"),
+            Lines{"t.yaml:2:10: unknown log level 'verbose' (expected trace, debug, info, warn, error, critical or off)"});
+  EXPECT_EQ(errors("log:\n  level: wran\n"),
+            Lines{"t.yaml:2:10: unknown log level 'wran' (expected trace, debug, info, warn, error, critical or off; "
+                  "did you mean 'warn'?)"});
+  EXPECT_EQ(errors("log:\n  access: jsn\n"),
+            Lines{"t.yaml:2:11: unknown access 'jsn' (expected json, text or off; did you mean 'json'?)"});
+}
+
+// --- ${VAR} -------------------------------------------------------------------------------------
+
+TEST(Schema, SubstitutesEnvironmentInScalars) {
+  const Config c = load(R"(workers: ${WORKERS:-auto}
+listeners:
+  - name: public
+    address: 0.0.0.0:${PORT}
+    routes:
+      - match: { path_prefix: "/$$money" }
+        cluster: app
+clusters:
+  - name: app
+    endpoints:
+      - address: ${APP_HOST:-127.0.0.1}:${APP_PORT:-8000}
+    connect_timeout: ${CONNECT_TIMEOUT}
+forwarding:
+  request_id_header: "${ID_HEADER}"
+)",
+                        {{"PORT", "9090"}, {"APP_HOST", "app.internal"}, {"CONNECT_TIMEOUT", "750ms"},
+                         {"ID_HEADER", "X-Amzn-Trace-Id"}});
+  EXPECT_EQ(c.workers, 0u);
+  EXPECT_EQ(c.listeners[0].address.port, 9090);
+  EXPECT_EQ(c.listeners[0].routes[0].path_prefix, "/$money");
+  EXPECT_EQ(c.clusters[0].endpoints[0].address.toString(), "app.internal:8000");
+  EXPECT_EQ(c.clusters[0].connect_timeout, Millis(750));
+  EXPECT_EQ(c.forwarding.request_id_header, "X-Amzn-Trace-Id");
+}
+
+TEST(Schema, SubstitutedValuesAreCheckedLikeWrittenOnes) {
+  EXPECT_EQ(errors("workers: ${WORKERS}\n", {{"WORKERS", "0"}}),
+            Lines{"t.yaml:1:10: workers must be auto or between 1 and 1024"});
+  EXPECT_EQ(errors("timeouts:\n  request_header: ${T:-10}\n"),
+            Lines{"t.yaml:2:19: bad duration '10' for 'request_header' (write e.g. 250ms, 5s, 2m or 1h; a number "
+                  "needs a unit)"});
+}
+
+TEST(Schema, SubstitutedTextIsNeverYaml) {
+  const Config c = load("listeners:\n  - name: a\n    address: 0.0.0.0:1\n    routes:\n"
+                        "      - match: {path_prefix: \"${P}\"}\n        cluster: app\n",
+                        {{"P", "/x: y\nworkers: 3 # }"}});
+  EXPECT_EQ(c.listeners[0].routes[0].path_prefix, "/x: y\nworkers: 3 # }");
+  EXPECT_EQ(c.workers, 0u);
+}
+
+TEST(Schema, UnsetVariableIsAnErrorAtItsScalar) {
+  EXPECT_EQ(errors("workers: 2\nlisteners:\n  - name: public\n    address: \"0.0.0.0:${PORT}\"\n"),
+            Lines{"t.yaml:4:14: environment variable 'PORT' is not set (write ${PORT:-default} to give it a default)"});
+  EXPECT_EQ(errors("log:\n  level: ${LEVEL\n"),
+            Lines{"t.yaml:2:10: unterminated '${' in '${LEVEL' (write $$ for a literal '$')"});
+}
+
+TEST(Schema, KeysAreNotSubstituted) {
+  EXPECT_EQ(errors("${KEY}: 1\n", {{"KEY", "workers"}}), Lines{"t.yaml:1:1: unknown key '${KEY}' in the config"});
+}
+
+// --- errors come together, in file order, without cascades ---------------------------------------
+
+TEST(Schema, AllErrorsInFileOrder) {
+  // The unknown cluster (line 6) is found by the validator after everything else was read, yet is
+  // printed between the errors of lines 1 and 9.
+  EXPECT_EQ(errors(R"(workers: 0
+listeners:
+  - name: public
+    address: 0.0.0.0:8080
+    routes:
+      - cluster: missing
+clusters:
+  - name: app
+    endpoints: [{ address: "127.0.0.1:8000", weight: 0 }]
+log: { level: loud }
+)"),
+            (Lines{"t.yaml:1:10: workers must be auto or between 1 and 1024", "t.yaml:6:18: unknown cluster 'missing'",
+                   "t.yaml:9:54: weight must be between 1 and 65535",
+                   "t.yaml:10:15: unknown log level 'loud' (expected trace, debug, info, warn, error, critical or off)"}));
+}
+
+}  // namespace
+}  // namespace fairlead::config
