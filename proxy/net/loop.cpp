@@ -11,9 +11,9 @@ Loop::Loop(uv_loop_t* loop)
     return uv_async_init(l, a, &Loop::onAsync);
   });
   FL_CHECK(async.has_value(), "uv_async_init");
+  // The async handle keeps the loop alive until close(): a worker with no listener and no
+  // connection left (after a drain) must still be there to receive stop().
   async_ = std::move(*async);
-  // The async handle must not keep the loop alive on its own: the loop ends when real work ends.
-  uv_unref(reinterpret_cast<uv_handle_t*>(async_.get()));
   auto idle = UvHandle<uv_idle_t>::open(loop_, this, [](uv_loop_t* l, uv_idle_t* i) {
     return uv_idle_init(l, i);
   });

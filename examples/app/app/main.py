@@ -1,0 +1,168 @@
+"""Example app for fairlead: a FastAPI backend that also serves a (stand-in) built frontend.
+
+Run: cd examples/app && /usr/bin/python3 -m uvicorn app.main:app --host 127.0.0.1 --port 8000
+Uses only Debian bookworm packages (python3-fastapi, python3-uvicorn, python3-websockets).
+"""
+
+import asyncio
+import hashlib
+import os
+import sqlite3
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Optional
+
+from fastapi import FastAPI, HTTPException, Query, Request, Response, WebSocket, WebSocketDisconnect
+from fastapi.responses import StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
+
+from .pattern import chunks
+
+DB_PATH = os.environ.get("APP_DB") or os.path.join(tempfile.gettempdir(), "fairlead-example.db")
+FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend"
+
+app = FastAPI(title="fairlead example app")
+
+
+# --- SQLite -------------------------------------------------------------------------------------
+# Sync endpoints run in a thread pool, so each request opens its own connection: sqlite3
+# connections must not be shared between threads, and SQLite itself serialises the writers.
+
+@contextmanager
+def db():
+    conn = sqlite3.connect(DB_PATH, timeout=10)
+    conn.row_factory = sqlite3.Row
+    try:
+        with conn:  # commit on success, roll back on an exception
+            yield conn
+    finally:
+        conn.close()
+
+
+@app.on_event("startup")
+def create_schema() -> None:
+    with db() as conn:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS items ("
+            " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+            " name TEXT NOT NULL,"
+            " description TEXT)"
+        )
+
+
+class ItemIn(BaseModel):
+    name: str
+    description: Optional[str] = None
+
+
+class Item(ItemIn):
+    id: int
+
+
+# --- API ----------------------------------------------------------------------------------------
+
+@app.get("/healthz")
+def healthz():
+    return {"status": "ok"}
+
+
+@app.get("/api/items", response_model=list[Item])
+def list_items():
+    with db() as conn:
+        return [dict(r) for r in conn.execute("SELECT id, name, description FROM items ORDER BY id")]
+
+
+@app.post("/api/items", response_model=Item, status_code=201)
+def create_item(item: ItemIn):
+    with db() as conn:
+        cur = conn.execute("INSERT INTO items (name, description) VALUES (?, ?)", (item.name, item.description))
+        return {"id": cur.lastrowid, **item.dict()}
+
+
+@app.get("/api/items/{item_id}", response_model=Item)
+def get_item(item_id: int):
+    with db() as conn:
+        row = conn.execute("SELECT id, name, description FROM items WHERE id = ?", (item_id,)).fetchone()
+    if row is None:
+        raise HTTPException(status_code=404, detail="item not found")
+    return dict(row)
+
+
+@app.put("/api/items/{item_id}", response_model=Item)
+def update_item(item_id: int, item: ItemIn):
+    with db() as conn:
+        cur = conn.execute(
+            "UPDATE items SET name = ?, description = ? WHERE id = ?", (item.name, item.description, item_id)
+        )
+    if cur.rowcount == 0:
+        raise HTTPException(status_code=404, detail="item not found")
+    return {"id": item_id, **item.dict()}
+
+
+@app.delete("/api/items/{item_id}", status_code=204)
+def delete_item(item_id: int):
+    with db() as conn:
+        cur = conn.execute("DELETE FROM items WHERE id = ?", (item_id,))
+    if cur.rowcount == 0:
+        raise HTTPException(status_code=404, detail="item not found")
+    return Response(status_code=204)
+
+
+@app.get("/api/stream")
+def stream(mib: int = Query(64, ge=0, le=4096), chunked: bool = False):
+    """mib MiB of app.pattern bytes; with Content-Length unless chunked=true."""
+    headers = {} if chunked else {"Content-Length": str(mib * 1024 * 1024)}
+    return StreamingResponse(chunks(mib), media_type="application/octet-stream", headers=headers)
+
+
+@app.post("/api/upload")
+async def upload(request: Request):
+    """Reads the body as it arrives (never whole in memory) and reports its size and sha256."""
+    digest, size = hashlib.sha256(), 0
+    async for piece in request.stream():
+        digest.update(piece)
+        size += len(piece)
+    return {"bytes": size, "sha256": digest.hexdigest()}
+
+
+@app.get("/api/slow")
+async def slow(ms: int = Query(1000, ge=0, le=600_000)):
+    await asyncio.sleep(ms / 1000)
+    return {"slept_ms": ms}
+
+
+@app.api_route("/api/echo", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+async def echo(request: Request):
+    """What the app saw: used to check the X-Forwarded-* and X-Request-Id headers a proxy sets."""
+    headers: dict[str, str] = {}
+    for name, value in request.headers.items():  # names are lower-case; repeats are joined (RFC 9110 §5.3)
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return {
+        "method": request.method,
+        "path": request.url.path,
+        "query": request.url.query,
+        "client": request.client.host if request.client else None,
+        "headers": headers,
+    }
+
+
+@app.websocket("/ws/echo")
+async def ws_echo(ws: WebSocket):
+    await ws.accept()
+    try:
+        while True:
+            message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            if message.get("text") is not None:
+                await ws.send_text(message["text"])
+            elif message.get("bytes") is not None:
+                await ws.send_bytes(message["bytes"])
+    except WebSocketDisconnect:
+        pass
+
+
+# Last, so the API routes above win: the built frontend (here a stand-in) at /.
+app.mount("/", StaticFiles(directory=FRONTEND_DIR, html=True), name="frontend")
