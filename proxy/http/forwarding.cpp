@@ -19,6 +19,21 @@ void appendField(std::string& out, std::string_view name, std::string_view value
   out.append(name).append(": ").append(value).append("\r\n");
 }
 
+// The framing fields we write ourselves, then the blank line that ends the head.
+void appendFramingAndEnd(BodyFraming framing, std::uint64_t content_length, std::string& out) {
+  switch (framing) {
+    case BodyFraming::Chunked: out.append("Transfer-Encoding: chunked\r\n"); break;
+    case BodyFraming::Length:
+      out.append("Content-Length: ");
+      appendNumber(content_length, out);
+      out.append("\r\n");
+      break;
+    case BodyFraming::None:
+    case BodyFraming::CloseDelimited: break;
+  }
+  out.append("\r\n");
+}
+
 bool isForwardedField(std::string_view name) noexcept {
   return startsWithNoCase(name, "x-forwarded-");
 }
@@ -68,7 +83,7 @@ void writeRequestHead(const MessageHead& req, const RequestContext& ctx, std::st
   out.append(req.method).append(" ");
   if (!target.authority.empty() && target.origin_form.starts_with('?')) out.push_back('/');
   out.append(target.origin_form).append(" HTTP/1.1\r\n");
-  const Header* xff = nullptr;
+  std::string xff;  // a trusted peer's chain: every X-Forwarded-For line, in order (RFC 9110 §5.3)
   bool has_host = false;
   bool has_proto = false;
   bool has_fwd_host = false;
@@ -79,7 +94,7 @@ void writeRequestHead(const MessageHead& req, const RequestContext& ctx, std::st
     if (isForwardedField(h.name)) {
       if (!ctx.client_trusted) continue;  // an untrusted peer's claims are replaced, not passed on
       if (iequals(h.name, "x-forwarded-for")) {
-        xff = &h;
+        if (!h.value.empty()) xff.append(h.value).append(", ");
         continue;
       }
       has_proto |= iequals(h.name, "x-forwarded-proto");
@@ -105,9 +120,7 @@ void writeRequestHead(const MessageHead& req, const RequestContext& ctx, std::st
   if (!has_id && !ctx.request_id_header.empty()) {
     appendField(out, ctx.request_id_header, ctx.request_id);
   }
-  out.append("X-Forwarded-For: ");
-  if (xff != nullptr && !xff->value.empty()) out.append(xff->value).append(", ");
-  out.append(ctx.client_ip).append("\r\n");
+  out.append("X-Forwarded-For: ").append(xff).append(ctx.client_ip).append("\r\n");
   if (!has_proto) appendField(out, "X-Forwarded-Proto", ctx.proto);
   if (!has_fwd_host) {
     if (!target.authority.empty()) {
@@ -125,17 +138,7 @@ void writeRequestHead(const MessageHead& req, const RequestContext& ctx, std::st
     if (const Header* up = req.headers.find("upgrade")) appendField(out, "Upgrade", up->value);
     out.append("Connection: upgrade\r\n");
   }
-  switch (requestFraming(req)) {
-    case BodyFraming::Chunked: out.append("Transfer-Encoding: chunked\r\n"); break;
-    case BodyFraming::Length:
-      out.append("Content-Length: ");
-      appendNumber(req.content_length, out);
-      out.append("\r\n");
-      break;
-    case BodyFraming::None:
-    case BodyFraming::CloseDelimited: break;
-  }
-  out.append("\r\n");
+  appendFramingAndEnd(requestFraming(req), req.content_length, out);
 }
 
 void writeResponseHead(const MessageHead& resp, BodyFraming framing, bool keep_alive,
@@ -160,17 +163,7 @@ void writeResponseHead(const MessageHead& resp, BodyFraming framing, bool keep_a
       out.append("Connection: keep-alive\r\n");
     }
   }
-  switch (framing) {
-    case BodyFraming::Chunked: out.append("Transfer-Encoding: chunked\r\n"); break;
-    case BodyFraming::Length:
-      out.append("Content-Length: ");
-      appendNumber(resp.content_length, out);
-      out.append("\r\n");
-      break;
-    case BodyFraming::None:
-    case BodyFraming::CloseDelimited: break;
-  }
-  out.append("\r\n");
+  appendFramingAndEnd(framing, resp.content_length, out);
 }
 
 void writeChunk(std::string_view data, std::string& out) {

@@ -219,6 +219,8 @@ MessageParser::Outcome MessageParser::execute(std::string_view data) noexcept {
 
 MessageParser::Outcome MessageParser::finish() noexcept {
   if (failure_ != Failure::None) return {Status::Error, 0};
+  // Between messages a close is the clean end; llhttp would only learn that on its next execute.
+  if (!in_message_) return {Status::NeedMore, 0};
   const llhttp_errno_t err = llhttp_finish(&parser_);
   if (err == HPE_PAUSED) return {Status::Complete, 0};
   if (err == HPE_OK && !in_message_) return {Status::NeedMore, 0};

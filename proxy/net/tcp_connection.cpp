@@ -54,14 +54,21 @@ TcpConnection* TcpConnection::ownerOf(const uv_handle_t* h) noexcept {
 
 TcpConnection::~TcpConnection() { close(); }
 
-Result<std::unique_ptr<TcpConnection>> TcpConnection::accept(Loop& loop, uv_stream_t* server,
-                                                             Handler* handler) {
+Result<std::unique_ptr<TcpConnection>> TcpConnection::open(Loop& loop, Handler* handler) {
   auto* box = new Box;
   if (int rc = uv_tcp_init(loop.raw(), &box->tcp); rc != 0) {
-    delete box;
+    delete box;  // never initialised, so libuv holds no reference to it
     return fail(Errc::Uv, "uv_tcp_init", rc);
   }
-  std::unique_ptr<TcpConnection> conn(new TcpConnection(loop, box, handler));
+  return std::unique_ptr<TcpConnection>(new TcpConnection(loop, box, handler));
+}
+
+Result<std::unique_ptr<TcpConnection>> TcpConnection::accept(Loop& loop, uv_stream_t* server,
+                                                             Handler* handler) {
+  auto opened = open(loop, handler);
+  if (!opened) return opened;
+  auto conn = std::move(*opened);
+  Box* box = conn->box_;
   if (int rc = uv_accept(server, reinterpret_cast<uv_stream_t*>(&box->tcp)); rc != 0) {
     return fail(Errc::Uv, "uv_accept", rc, Side::Downstream);
   }
@@ -75,12 +82,10 @@ Result<std::unique_ptr<TcpConnection>> TcpConnection::accept(Loop& loop, uv_stre
 
 Result<std::unique_ptr<TcpConnection>> TcpConnection::connect(Loop& loop, const sockaddr* addr,
                                                                Handler* handler) {
-  auto* box = new Box;
-  if (int rc = uv_tcp_init(loop.raw(), &box->tcp); rc != 0) {
-    delete box;
-    return fail(Errc::Uv, "uv_tcp_init", rc);
-  }
-  std::unique_ptr<TcpConnection> conn(new TcpConnection(loop, box, handler));
+  auto opened = open(loop, handler);
+  if (!opened) return opened;
+  auto conn = std::move(*opened);
+  Box* box = conn->box_;
   tune(&box->tcp);
   // uv_tcp_connect reports even immediate failures through the callback, on a later loop turn.
   if (int rc = uv_tcp_connect(&box->connect_req, &box->tcp, addr, &TcpConnection::onConnectCb);

@@ -80,6 +80,7 @@ class TcpConnection {
  private:
   struct Box;  // the libuv structs; outlives us until the close callback
   TcpConnection(Loop& loop, Box* box, Handler* handler) noexcept;
+  static Result<std::unique_ptr<TcpConnection>> open(Loop& loop, Handler* handler);
   static TcpConnection* ownerOf(const uv_handle_t* h) noexcept;
   void startReading() noexcept;
   void readPeer() noexcept;
