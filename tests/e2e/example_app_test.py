@@ -130,6 +130,41 @@ def pattern_sha256(mib: int) -> str:
     return digest.hexdigest()
 
 
+class PeakRss:
+    """Samples a process's resident set size every 10 ms while the block runs."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.idle_kib = self.sample()
+        self.peak_kib = self.idle_kib
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def sample(self) -> int:
+        with open(f"/proc/{self.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        raise RuntimeError(f"no VmRSS for pid {self.pid}")
+
+    def _watch(self) -> None:
+        while not self._done.wait(0.01):
+            self.peak_kib = max(self.peak_kib, self.sample())
+
+    def __enter__(self) -> "PeakRss":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._done.set()
+        self._thread.join()
+        self.peak_kib = max(self.peak_kib, self.sample())
+
+
+# The issue's bound: a 1 GiB body streams through without fairlead's RSS growing past this.
+MAX_RSS_GROWTH_KIB = 64 * 1024
+
+
 class ExampleAppThroughFairlead(unittest.TestCase):
     app: Child
     fairlead: Child
@@ -275,14 +310,20 @@ class ExampleAppThroughFairlead(unittest.TestCase):
         seen = self.echo_headers({"X-Request-Id": "e2e-client-id-0001"})
         self.assertEqual(seen.get("x-request-id"), "e2e-client-id-0001")
 
-    def test_stream_download_256mib(self):
-        self.assertEqual(self.download_sha256("/api/stream?mib=256"), (256 * MIB, pattern_sha256(256)))
+    def test_stream_download_1gib_in_bounded_memory(self):
+        with PeakRss(self.fairlead.proc.pid) as rss:
+            self.assertEqual(self.download_sha256("/api/stream?mib=1024"), (1024 * MIB, pattern_sha256(1024)))
+        print(f"\n1 GiB download: fairlead RSS idle {rss.idle_kib} KiB, peak {rss.peak_kib} KiB", file=sys.stderr)
+        self.assertLess(rss.peak_kib - rss.idle_kib, MAX_RSS_GROWTH_KIB)
 
     def test_stream_download_chunked_response(self):
         self.assertEqual(self.download_sha256("/api/stream?mib=16&chunked=true"), (16 * MIB, pattern_sha256(16)))
 
-    def test_upload_64mib_content_length(self):
-        self.upload(64, chunked=False)
+    def test_upload_1gib_content_length_in_bounded_memory(self):
+        with PeakRss(self.fairlead.proc.pid) as rss:
+            self.upload(1024, chunked=False)
+        print(f"\n1 GiB upload: fairlead RSS idle {rss.idle_kib} KiB, peak {rss.peak_kib} KiB", file=sys.stderr)
+        self.assertLess(rss.peak_kib - rss.idle_kib, MAX_RSS_GROWTH_KIB)
 
     def test_upload_64mib_chunked(self):
         self.upload(64, chunked=True)
