@@ -26,23 +26,32 @@ void MessageHead::clear() {
   content_length = 0;
 }
 
+// One callback table for every parser: it is constant, so it need not cost each connection.
+const llhttp_settings_t& MessageParser::settings() noexcept {
+  static const llhttp_settings_t table = [] {
+    llhttp_settings_t t;
+    llhttp_settings_init(&t);
+    t.on_message_begin = &MessageParser::onMessageBegin;
+    t.on_url = &MessageParser::onUrl;
+    t.on_status = &MessageParser::onStatus;
+    t.on_method = &MessageParser::onMethod;
+    t.on_header_field = &MessageParser::onHeaderField;
+    t.on_header_value = &MessageParser::onHeaderValue;
+    t.on_header_value_complete = &MessageParser::onHeaderValueComplete;
+    t.on_headers_complete = &MessageParser::onHeadersComplete;
+    t.on_body = &MessageParser::onBody;
+    t.on_chunk_extension_name = &MessageParser::onChunkExtension;
+    t.on_chunk_extension_value = &MessageParser::onChunkExtension;
+    t.on_message_complete = &MessageParser::onMessageCompleteCb;
+    return t;
+  }();
+  return table;
+}
+
 MessageParser::MessageParser(llhttp_type_t type, Sink& sink, std::size_t max_head_bytes)
     : sink_(sink), max_head_bytes_(max_head_bytes) {
-  llhttp_settings_init(&settings_);
-  settings_.on_message_begin = &MessageParser::onMessageBegin;
-  settings_.on_url = &MessageParser::onUrl;
-  settings_.on_status = &MessageParser::onStatus;
-  settings_.on_method = &MessageParser::onMethod;
-  settings_.on_header_field = &MessageParser::onHeaderField;
-  settings_.on_header_value = &MessageParser::onHeaderValue;
-  settings_.on_header_value_complete = &MessageParser::onHeaderValueComplete;
-  settings_.on_headers_complete = &MessageParser::onHeadersComplete;
-  settings_.on_body = &MessageParser::onBody;
-  settings_.on_chunk_extension_name = &MessageParser::onChunkExtension;
-  settings_.on_chunk_extension_value = &MessageParser::onChunkExtension;
-  settings_.on_chunk_header = &MessageParser::onChunkHeader;
-  settings_.on_message_complete = &MessageParser::onMessageCompleteCb;
-  llhttp_init(&parser_, type, &settings_);
+  // llhttp only reads the table; the cast is its API's, not a licence to write.
+  llhttp_init(&parser_, type, const_cast<llhttp_settings_t*>(&settings()));
   parser_.data = this;
 }
 
@@ -142,8 +151,6 @@ int MessageParser::onChunkExtension(llhttp_t* p, const char*, std::size_t n) noe
   }
   return 0;
 }
-
-int MessageParser::onChunkHeader(llhttp_t*) noexcept { return 0; }
 
 int MessageParser::onMessageCompleteCb(llhttp_t* p) noexcept {
   auto& s = self(p);

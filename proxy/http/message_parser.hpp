@@ -78,6 +78,7 @@ class MessageParser {
   std::uint64_t headBytes() const noexcept { return head_bytes_; }
 
  private:
+  static const llhttp_settings_t& settings() noexcept;
   static int onMessageBegin(llhttp_t* p) noexcept;
   static int onUrl(llhttp_t* p, const char* at, std::size_t n) noexcept;
   static int onStatus(llhttp_t* p, const char* at, std::size_t n) noexcept;
@@ -88,14 +89,12 @@ class MessageParser {
   static int onHeadersComplete(llhttp_t* p) noexcept;
   static int onBody(llhttp_t* p, const char* at, std::size_t n) noexcept;
   static int onChunkExtension(llhttp_t* p, const char* at, std::size_t n) noexcept;
-  static int onChunkHeader(llhttp_t* p) noexcept;
   static int onMessageCompleteCb(llhttp_t* p) noexcept;
   int countHead(std::size_t n) noexcept;
   bool headBytesValid(std::string_view data) noexcept;
   Outcome outcome(llhttp_errno_t err, std::string_view data) noexcept;
 
   llhttp_t parser_{};
-  llhttp_settings_t settings_{};
   Sink& sink_;
   std::size_t max_head_bytes_;
   MessageHead head_;

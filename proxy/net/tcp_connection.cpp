@@ -16,9 +16,6 @@ namespace fairlead::net {
 struct TcpConnection::Box {
   TcpConnection* owner = nullptr;  // cut when the owner closes; callbacks then only free memory
   uv_tcp_t tcp{};
-  uv_write_t write_req{};
-  uv_connect_t connect_req{};
-  uv_shutdown_t shutdown_req{};
   std::string inflight;
   bool write_in_flight = false;
 };
@@ -45,7 +42,6 @@ TcpConnection::TcpConnection(Loop& loop, Box* box, Handler* handler) noexcept
     : loop_(loop), box_(box), handler_(handler) {
   box_->owner = this;
   box_->tcp.data = box_;
-  box_->write_req.data = box_;
 }
 
 TcpConnection* TcpConnection::ownerOf(const uv_handle_t* h) noexcept {
@@ -88,8 +84,11 @@ Result<std::unique_ptr<TcpConnection>> TcpConnection::connect(Loop& loop, const 
   Box* box = conn->box_;
   tune(&box->tcp);
   // uv_tcp_connect reports even immediate failures through the callback, on a later loop turn.
-  if (int rc = uv_tcp_connect(&box->connect_req, &box->tcp, addr, &TcpConnection::onConnectCb);
-      rc != 0) {
+  // Requests that happen once per connection are allocated when they happen, not carried by
+  // every connection for its whole life; their callbacks free them.
+  auto* req = new uv_connect_t;
+  if (int rc = uv_tcp_connect(req, &box->tcp, addr, &TcpConnection::onConnectCb); rc != 0) {
+    delete req;
     return fail(Errc::ConnectRefused, uv_strerror(rc), rc, Side::Upstream);
   }
   if (addr->sa_family == AF_INET6) {
@@ -102,6 +101,7 @@ Result<std::unique_ptr<TcpConnection>> TcpConnection::connect(Loop& loop, const 
 }
 
 void TcpConnection::onConnectCb(uv_connect_t* req, int status) noexcept {
+  std::unique_ptr<uv_connect_t> done(req);
   auto* self = ownerOf(reinterpret_cast<uv_handle_t*>(req->handle));
   if (self == nullptr) return;
   self->handler_->onConnect(status);
@@ -131,7 +131,12 @@ void TcpConnection::flush() noexcept {
   box_->write_in_flight = true;
   uv_buf_t buf = uv_buf_init(box_->inflight.data(), static_cast<unsigned>(box_->inflight.size()));
   bytes_written_ += box_->inflight.size();
-  if (int rc = uv_write(&box_->write_req, stream, &buf, 1, &TcpConnection::onWriteCb); rc != 0) {
+  // Only a write the kernel could not take at once needs a request: allocated here, freed in
+  // onWriteCb, so that a connection carries none while its writes complete synchronously.
+  auto* req = new uv_write_t;
+  req->data = box_;
+  if (int rc = uv_write(req, stream, &buf, 1, &TcpConnection::onWriteCb); rc != 0) {
+    delete req;
     box_->write_in_flight = false;
     box_->inflight.clear();
     handler_->onWriteDone(rc);
@@ -140,6 +145,7 @@ void TcpConnection::flush() noexcept {
 
 void TcpConnection::onWriteCb(uv_write_t* req, int status) noexcept {
   auto* box = static_cast<Box*>(req->data);
+  delete req;
   box->write_in_flight = false;
   // A large body's buffer is given back rather than kept by an idle connection.
   if (box->inflight.capacity() > 64 * 1024) {
@@ -152,13 +158,25 @@ void TcpConnection::onWriteCb(uv_write_t* req, int status) noexcept {
   if (status == 0) self->flush();
   if (self->box_ != nullptr && status == 0 && self->shutdown_pending_ && self->writeIdle()) {
     self->shutdown_pending_ = false;
-    uv_shutdown(&box->shutdown_req, reinterpret_cast<uv_stream_t*>(&box->tcp),
-                &TcpConnection::onShutdownCb);
+    self->startShutdown();
   }
   self->handler_->onWriteDone(status);
 }
 
-void TcpConnection::onShutdownCb(uv_shutdown_t*, int) noexcept {}
+void TcpConnection::startShutdown() noexcept {
+  auto* req = new uv_shutdown_t;
+  if (uv_shutdown(req, reinterpret_cast<uv_stream_t*>(&box_->tcp), &TcpConnection::onShutdownCb) != 0) {
+    delete req;
+  }
+}
+
+void TcpConnection::onShutdownCb(uv_shutdown_t* req, int) noexcept { delete req; }
+
+void TcpConnection::releaseBuffers() noexcept {
+  if (box_ == nullptr || box_->write_in_flight) return;
+  std::string().swap(out_);
+  std::string().swap(box_->inflight);
+}
 
 std::size_t TcpConnection::pendingBytes() const noexcept {
   if (box_ == nullptr) return 0;
@@ -207,8 +225,7 @@ void TcpConnection::onReadCb(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) noe
 void TcpConnection::shutdownAfterFlush() noexcept {
   if (box_ == nullptr) return;
   if (writeIdle()) {
-    uv_shutdown(&box_->shutdown_req, reinterpret_cast<uv_stream_t*>(&box_->tcp),
-                &TcpConnection::onShutdownCb);
+    startShutdown();
   } else {
     shutdown_pending_ = true;
   }

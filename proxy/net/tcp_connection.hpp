@@ -64,6 +64,9 @@ class TcpConnection {
   bool readingPaused() const noexcept { return pause_count_ > 0; }
   bool readEnded() const noexcept { return read_ended_; }
 
+  // Frees the output buffers' memory (not only their contents) while nothing is being written:
+  // an idle keep-alive connection should cost next to nothing.
+  void releaseBuffers() noexcept;
   // Half-closes our side after everything queued has been sent.
   void shutdownAfterFlush() noexcept;
   // Closes now; queued bytes are dropped. rst = true sends a TCP reset (SO_LINGER 0).
@@ -83,6 +86,7 @@ class TcpConnection {
   static Result<std::unique_ptr<TcpConnection>> open(Loop& loop, Handler* handler);
   static TcpConnection* ownerOf(const uv_handle_t* h) noexcept;
   void startReading() noexcept;
+  void startShutdown() noexcept;
   void readPeer() noexcept;
   static void onAlloc(uv_handle_t* h, std::size_t suggested, uv_buf_t* buf) noexcept;
   static void onReadCb(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) noexcept;

@@ -24,6 +24,8 @@ constexpr std::chrono::milliseconds kLingerTime{2000};
 // Pipelined bytes held while a response is under way. Reading goes on (stopping and restarting it
 // per request costs two epoll_ctl calls) until this much is waiting.
 constexpr std::size_t kMaxHeldInput = 64 * 1024;
+// How long a keep-alive connection keeps the buffers of its last request before freeing them.
+constexpr std::chrono::milliseconds kIdleReleaseAfter{1000};
 
 bool peerTrusted(const sockaddr_storage& peer, const std::vector<Cidr>& nets) noexcept {
   const std::uint8_t* bytes = nullptr;
@@ -76,7 +78,6 @@ DownstreamSession::DownstreamSession(WorkerContext& ctx, std::unique_ptr<net::Tc
                                      std::uint16_t listener_port, OnClosed on_closed)
     : ctx_(ctx),
       client_(std::move(client)),
-      parser_(HTTP_REQUEST, *this, ctx.config->limits.max_request_header_bytes),
       timer_(ctx.loop.raw(), this, &DownstreamSession::onTimer),
       on_closed_(std::move(on_closed)),
       id_(ctx.next_connection_id++),
@@ -93,6 +94,8 @@ void DownstreamSession::start() {
   arm(TimerFor::KeepAlive, ctx_.config->timeouts.request_header);
   client_->resumeReading();
 }
+
+bool DownstreamSession::midRequest() const noexcept { return parser_ && parser_->inMessage(); }
 
 void DownstreamSession::startRefused() {
   bump(ctx_.counters.downstream_connections_refused);
@@ -114,6 +117,10 @@ void DownstreamSession::arm(TimerFor what, std::chrono::milliseconds after) noex
 void DownstreamSession::onTimer(void* self) noexcept {
   auto* s = static_cast<DownstreamSession*>(self);
   switch (std::exchange(s->timer_for_, TimerFor::None)) {
+    case TimerFor::IdleRelease:
+      s->goIdle();
+      s->arm(TimerFor::KeepAlive, s->ctx_.config->timeouts.keepalive_idle - kIdleReleaseAfter);
+      return;
     case TimerFor::KeepAlive:
     case TimerFor::Linger:
       s->closeNow();
@@ -158,12 +165,19 @@ void DownstreamSession::onRead(std::string_view data) noexcept {
     holdInput(data);
     return;
   }
-  if (timer_for_ == TimerFor::KeepAlive) arm(TimerFor::Head, ctx_.config->timeouts.request_header);
+  if (timer_for_ == TimerFor::KeepAlive || timer_for_ == TimerFor::IdleRelease) {
+    arm(TimerFor::Head, ctx_.config->timeouts.request_header);
+  }
   feed(data);
 }
 
 void DownstreamSession::feed(std::string_view data) noexcept {
-  const auto outcome = parser_.execute(data);
+  if (!parser_) {
+    parser_ = std::make_unique<http::MessageParser>(
+        HTTP_REQUEST, static_cast<http::MessageParser::Sink&>(*this),
+        ctx_.config->limits.max_request_header_bytes);
+  }
+  const auto outcome = parser_->execute(data);
   if (state_ == State::Closing || state_ == State::Closed) return;
   switch (outcome.status) {
     case http::MessageParser::Status::NeedMore:
@@ -171,13 +185,13 @@ void DownstreamSession::feed(std::string_view data) noexcept {
     case http::MessageParser::Status::Error: {
       int status = refusal_;
       if (status == 0) {
-        switch (parser_.failure()) {
+        switch (parser_->failure()) {
           case http::MessageParser::Failure::HeadTooLarge: status = 431; break;
           case http::MessageParser::Failure::BadMethod: status = 501; break;
           default: status = 400; break;
         }
       }
-      ctx_.log->debug("[c{}] refusing request: {} ({})", id_, status, parser_.reason());
+      ctx_.log->debug("[c{}] refusing request: {} ({})", id_, status, parser_->reason());
       if (exchange_ && exchange_->responseStarted()) {
         // The answer is already on its way: a broken body can only end the connection.
         exchange_->abort();
@@ -398,7 +412,7 @@ void DownstreamSession::refuse(int status) noexcept {
   // The bytes that follow cannot be trusted: answer, then close (lingering).
   status_ = status;
   keep_alive_ = false;
-  if (state_ != State::Head || parser_.inMessage() || status != 408) {
+  if (state_ != State::Head || midRequest() || status != 408) {
     replyLocally(status, true);
   }
   logAccess();
@@ -441,19 +455,45 @@ void DownstreamSession::maybeNextRequest() noexcept {
     closeAfterFlush();
     return;
   }
-  parser_.next();
+  parser_->next();
   awaiting_response_ = false;
-  arm(TimerFor::KeepAlive, ctx_.config->timeouts.keepalive_idle);
+  armKeepAlive();
   if (paused_for_pipeline_) {
     paused_for_pipeline_ = false;
     client_->resumeReading();
   }
-  if (!pending_input_.empty()) {
-    arm(TimerFor::Head, ctx_.config->timeouts.request_header);
-    std::string input = std::move(pending_input_);
-    pending_input_.clear();
-    feed(input);
+  if (pending_input_.empty()) {
+    // No pipelined request waits: the parser (its head, headers, strings) is the bulk of an idle
+    // connection's memory, and a fresh one costs less than keeping it for a client that may
+    // never send again.
+    parser_.reset();
+    return;
   }
+  arm(TimerFor::Head, ctx_.config->timeouts.request_header);
+  std::string input = std::move(pending_input_);
+  pending_input_.clear();
+  feed(input);
+}
+
+// A connection waiting for its next request first keeps its buffers (the next request usually
+// comes at once and reuses them); once it has been idle for kIdleReleaseAfter it gives them back.
+void DownstreamSession::armKeepAlive() noexcept {
+  const auto idle = ctx_.config->timeouts.keepalive_idle;
+  if (idle > kIdleReleaseAfter) {
+    arm(TimerFor::IdleRelease, kIdleReleaseAfter);
+  } else {
+    arm(TimerFor::KeepAlive, idle);
+  }
+}
+
+// Nothing is in flight and nothing waits: give back every buffer the last request grew, so that
+// thousands of idle keep-alive connections (an ALB keeps many) cost little memory each.
+void DownstreamSession::goIdle() noexcept {
+  client_->releaseBuffers();
+  std::string().swap(pending_input_);
+  std::string().swap(request_id_);
+  std::string().swap(method_);
+  std::string().swap(target_);
 }
 
 void DownstreamSession::enterTunnel() noexcept {
@@ -488,7 +528,7 @@ void DownstreamSession::onReadEnd(int status) noexcept {
     exchange_->tunnelShutdown();
     return;
   }
-  if (state_ == State::Head && !parser_.inMessage()) {
+  if (state_ == State::Head && !midRequest()) {
     closeNow();  // an idle keep-alive connection went away: the normal end
     return;
   }
@@ -561,7 +601,7 @@ void DownstreamSession::closeNow() noexcept {
 }
 
 void DownstreamSession::drain() noexcept {
-  if (state_ == State::Head && !parser_.inMessage()) {
+  if (state_ == State::Head && !midRequest()) {
     closeNow();
   } else {
     keep_alive_ = false;  // the current response carries Connection: close

@@ -42,7 +42,7 @@ class DownstreamSession final : public net::Deletable,
 
  private:
   enum class State : std::uint8_t { Head, Proxying, Tunnel, Closing, Closed };
-  enum class TimerFor : std::uint8_t { None, KeepAlive, Head, BodyIdle, Linger };
+  enum class TimerFor : std::uint8_t { None, IdleRelease, KeepAlive, Head, BodyIdle, Linger };
 
   // net::TcpConnection::Handler
   void onRead(std::string_view data) noexcept override;
@@ -69,6 +69,9 @@ class DownstreamSession final : public net::Deletable,
   void responseFinished() noexcept;
   void maybeNextRequest() noexcept;
   void enterTunnel() noexcept;
+  void goIdle() noexcept;
+  bool midRequest() const noexcept;
+  void armKeepAlive() noexcept;
   void closeAfterFlush() noexcept;
   void closeNow() noexcept;
   void arm(TimerFor what, std::chrono::milliseconds after) noexcept;
@@ -78,7 +81,7 @@ class DownstreamSession final : public net::Deletable,
 
   WorkerContext& ctx_;
   std::unique_ptr<net::TcpConnection> client_;
-  http::MessageParser parser_;
+  std::unique_ptr<http::MessageParser> parser_;  // only while requests arrive; idle holds none
   net::Timer timer_;
   std::unique_ptr<Exchange> exchange_;
   OnClosed on_closed_;
