@@ -251,7 +251,8 @@ int DownstreamSession::onHead(http::MessageHead& head) noexcept {
   if (given != nullptr && usableRequestId(given->value)) {
     request_id_ = given->value;
   } else {
-    request_id_ = fmt::format("{:016x}{:016x}", ctx_.random(), ctx_.random());
+    request_id_.clear();  // formatted in place: the string's capacity is reused per request
+    fmt::format_to(std::back_inserter(request_id_), "{:016x}{:016x}", ctx_.random(), ctx_.random());
   }
 
   auto& cluster = ctx_.clusters.front();

@@ -31,8 +31,7 @@ void Exchange::start(std::string head, http::BodyFraming framing, bool idempoten
   idempotent_ = idempotent;
   method_ = method;
   request_complete_ = framing == http::BodyFraming::None;
-  pending_ = std::move(head);
-  replay_ = pending_;
+  request_bytes_ = std::move(head);
   upstream_start_ = Clock::now();
   connectTo(cluster_.pickEndpoint());
 }
@@ -59,8 +58,9 @@ void Exchange::attach(std::unique_ptr<upstream::UpstreamConnection> conn) {
   conn_ = std::move(conn);
   connecting_ = false;
   conn_->timer().stop();
-  conn_->tcp().output().append(pending_);
-  pending_.clear();
+  conn_->tcp().output().append(request_bytes_);
+  // Kept as the replay copy while it may still be needed; else the memory goes now.
+  if (!replayable_ || request_bytes_.size() > kMaxReplayBytes) dropReplay();
   flush();
   if (request_complete_) armResponseTimer();
 }
@@ -73,22 +73,30 @@ void Exchange::armResponseTimer() noexcept {
   }
 }
 
+bool Exchange::attached() const noexcept { return conn_ && !connecting_; }
+
 std::string& Exchange::out() noexcept {
-  return (conn_ && !connecting_) ? conn_->tcp().output() : pending_;
+  return attached() ? conn_->tcp().output() : request_bytes_;
+}
+
+void Exchange::dropReplay() noexcept {
+  replayable_ = false;
+  std::string().swap(request_bytes_);
 }
 
 void Exchange::flush() noexcept {
-  if (conn_ && !connecting_) conn_->tcp().flush();
+  if (attached()) conn_->tcp().flush();
 }
 
+// Bytes that went straight to an attached connection are also kept for a replay, while that
+// can still happen. (Before attach, request_bytes_ already is where they were written.)
 void Exchange::recordSent(std::string_view bytes) {
-  if (!replayable_ || response_bytes_) return;
-  if (replay_.size() + bytes.size() > kMaxReplayBytes) {
-    replayable_ = false;
-    std::string().swap(replay_);
+  if (!attached() || !replayable_ || response_bytes_) return;
+  if (request_bytes_.size() + bytes.size() > kMaxReplayBytes) {
+    dropReplay();
     return;
   }
-  replay_.append(bytes);
+  request_bytes_.append(bytes);
 }
 
 void Exchange::sendBody(std::string_view data) {
@@ -128,7 +136,7 @@ void Exchange::tunnelShutdown() noexcept {
 }
 
 std::size_t Exchange::upstreamPending() const noexcept {
-  return (conn_ && !connecting_) ? conn_->tcp().pendingBytes() : pending_.size();
+  return attached() ? conn_->tcp().pendingBytes() : request_bytes_.size();
 }
 
 void Exchange::pauseResponse() noexcept {
@@ -193,7 +201,6 @@ void Exchange::failOrRetry(Error error, bool request_sent) {
     bump(ctx_.counters.upstream_retries_total);
     ctx_.log->debug("retrying request to {} after {} ({})", upstream_address_,
                     toString(error.code), error.detail);
-    pending_ = replay_;
     connectTo(cluster_.pickEndpoint());
     return;
   }
@@ -224,7 +231,7 @@ void Exchange::consumeResponse(std::string_view data) noexcept {
   if (!response_bytes_) {
     response_bytes_ = true;
     conn_->timer().stop();
-    std::string().swap(replay_);
+    dropReplay();
   }
   while (!data.empty() && !done_) {
     const auto outcome = parser_.execute(data);

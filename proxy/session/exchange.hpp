@@ -82,6 +82,8 @@ class Exchange final : public net::Deletable,
   std::string& out() noexcept;
   void flush() noexcept;
   void recordSent(std::string_view bytes);
+  void dropReplay() noexcept;
+  bool attached() const noexcept;
 
   void onUpstreamConnect(upstream::UpstreamConnection& conn, int status) noexcept override;
   void onUpstreamRead(upstream::UpstreamConnection& conn, std::string_view data) noexcept override;
@@ -98,8 +100,10 @@ class Exchange final : public net::Deletable,
   Listener& listener_;
   http::MessageParser parser_;
   std::unique_ptr<upstream::UpstreamConnection> conn_;
-  std::string pending_;  // request bytes written before a connection is attached
-  std::string replay_;   // everything sent so far, while a retry could still resend it
+  // The request as sent so far: what waits for a connection to attach, and after that the copy a
+  // safe retry would resend, kept while the request is replayable (<= kMaxReplayBytes) and no
+  // response byte has come.
+  std::string request_bytes_;
   std::string method_;
   std::string upstream_address_;
   http::BodyFraming framing_ = http::BodyFraming::None;
