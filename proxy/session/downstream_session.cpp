@@ -417,7 +417,7 @@ void DownstreamSession::refuse(int status) noexcept {
     replyLocally(status, true);
   }
   logAccess();
-  closeAfterFlush();
+  closeAfterFlush(/*refused=*/true);
 }
 
 void DownstreamSession::responseFinished() noexcept {
@@ -550,14 +550,8 @@ void DownstreamSession::onWriteDone(int status) noexcept {
     return;
   }
   if (state_ == State::Closing) {
-    if (client_->writeIdle()) {
-      // Nothing left to linger for once the client has closed its side too.
-      if (client_->readEnded()) {
-        closeNow();
-        return;
-      }
-      client_->shutdownAfterFlush();
-    }
+    // Out: close, unless lingering for a client that has not closed its side yet.
+    if (client_->writeIdle() && (!linger_ || client_->readEnded())) closeNow();
     return;
   }
   if (response_paused_ && client_->pendingBytes() <= kLowWatermark) {
@@ -566,15 +560,20 @@ void DownstreamSession::onWriteDone(int status) noexcept {
   }
 }
 
-void DownstreamSession::closeAfterFlush() noexcept {
+void DownstreamSession::closeAfterFlush(bool refused) noexcept {
   if (state_ == State::Closing || state_ == State::Closed) return;
   state_ = State::Closing;
   if (exchange_) exchange_->abort();
   client_->flush();
-  if (client_->readEnded() && client_->writeIdle()) {
+  // Lingering (RFC 9112 §9.6) is for a client that may still be sending: a refused or unfinished
+  // request, or pipelined bytes we will not read. Closing with unread data would reset the
+  // connection and could destroy our answer in flight. A finished exchange closes right away.
+  linger_ = refused || !request_done_ || !pending_input_.empty();
+  if (client_->writeIdle() && (client_->readEnded() || !linger_)) {
     closeNow();
     return;
   }
+  if (!linger_) return;  // onWriteDone closes once the answer is out
   client_->shutdownAfterFlush();
   // Keep reading (and dropping) until the client closes or the linger time is up.
   if (paused_for_pipeline_) {

@@ -72,7 +72,8 @@ class DownstreamSession final : public net::Deletable,
   void goIdle() noexcept;
   bool midRequest() const noexcept;
   void armKeepAlive() noexcept;
-  void closeAfterFlush() noexcept;
+  // refused: we turned the request down, so the client may still be sending: linger.
+  void closeAfterFlush(bool refused = false) noexcept;
   void closeNow() noexcept;
   void arm(TimerFor what, std::chrono::milliseconds after) noexcept;
   static void onTimer(void* self) noexcept;
@@ -112,6 +113,7 @@ class DownstreamSession final : public net::Deletable,
   bool paused_for_upstream_ = false;  // upstream write queue full
   bool response_paused_ = false;      // our write queue full; the exchange stopped reading
   bool trusted_peer_ = false;
+  bool linger_ = false;  // Closing: wait for the client's FIN after our answer
 };
 
 }  // namespace fairlead::session
