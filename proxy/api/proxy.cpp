@@ -20,8 +20,11 @@ struct Proxy::Impl {
   std::unique_ptr<net::Loop> control;
   std::shared_ptr<const Config> config;
   std::shared_ptr<spdlog::logger> log;
-  std::shared_ptr<spdlog::details::thread_pool> access_pool;
   std::shared_ptr<spdlog::logger> access;
+  // Declared after the logger so it is destroyed first: its thread is joined while the logger is
+  // still alive, so the last queued lines (and their references to the logger) are dealt with on
+  // that thread before this one lets the logger go.
+  std::shared_ptr<spdlog::details::thread_pool> access_pool;
   std::vector<std::unique_ptr<session::Counters>> counters;
   std::vector<std::unique_ptr<api::Worker>> workers;
   std::vector<std::uint16_t> ports;
