@@ -63,6 +63,9 @@ void Exchange::attach(std::unique_ptr<upstream::UpstreamConnection> conn) {
   if (!replayable_ || request_bytes_.size() > kMaxReplayBytes) dropReplay();
   flush();
   if (request_complete_) armResponseTimer();
+  // The listener may have paused its client while the bytes piled up here. If the kernel took them
+  // all just now there will be no write callback to say so: say it here.
+  listener_.onUpstreamDrained();
 }
 
 void Exchange::armResponseTimer() noexcept {

@@ -79,6 +79,22 @@ TEST_F(Framing, ContentLengthBodySentInPiecesArrivesExactly) {
   expectForwardedBody(upstream.request(0), body);
 }
 
+// The body can pile up past the high watermark while the first upstream connection is still
+// connecting; the client must be resumed once the connection takes it, even when the kernel
+// takes it all at once (a synchronous write has no write callback to resume from).
+TEST_F(Framing, BodyBufferedDuringConnectIsStillForwarded) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  const std::string body = payload(1024 * 1024);
+  RawClient client(port());
+  ASSERT_TRUE(client.send("POST /early HTTP/1.1\r\nHost: example.test\r\nContent-Length: " +
+                          std::to_string(body.size()) + "\r\n\r\n" + body));
+  const auto r = client.readResponse();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  ASSERT_TRUE(upstream.waitForRequests(1));
+  expectForwardedBody(upstream.request(0), body);
+}
+
 TEST_F(Framing, ChunkedRequestBodyArrivesExactly) {
   ASSERT_NO_FATAL_FAILURE(start());
   RawClient client(port());
