@@ -68,7 +68,7 @@ Result<std::unique_ptr<TcpConnection>> TcpConnection::accept(Loop& loop, uv_stre
   if (int rc = uv_accept(server, reinterpret_cast<uv_stream_t*>(&box->tcp)); rc != 0) {
     return fail(Errc::Uv, "uv_accept", rc, Side::Downstream);
   }
-  tune(&box->tcp);
+  // TCP_NODELAY came with the socket from the listener (TcpListener::openSocket).
   int len = sizeof conn->peer_;
   if (uv_tcp_getpeername(&box->tcp, reinterpret_cast<sockaddr*>(&conn->peer_), &len) == 0) {
     conn->peer_ip_ = ipToString(conn->peer_);

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -21,6 +22,9 @@ Result<int> reusePortSocket(const sockaddr_storage& addr) {
     ::close(fd);
     return fail(Errc::Uv, std::string("SO_REUSEPORT: ") + std::strerror(err), -err);
   }
+  // Accepted sockets inherit TCP_NODELAY from the listener on Linux: one setsockopt here instead
+  // of one per connection.
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   if (addr.ss_family == AF_INET6) {
     // [::]:port means IPv6 only; whoever wants IPv4 too adds a 0.0.0.0 listener.
     ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
