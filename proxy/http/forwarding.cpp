@@ -41,11 +41,15 @@ bool isForwardedField(std::string_view name) noexcept {
 }  // namespace
 
 bool isHopByHop(std::string_view name, const Headers& headers) noexcept {
-  if (iequals(name, "connection") || iequals(name, "keep-alive") || iequals(name, "te") ||
-      iequals(name, "trailer") || iequals(name, "transfer-encoding") ||
-      iequals(name, "upgrade") || startsWithNoCase(name, "proxy-")) {
-    return true;
+  // Every hop-by-hop name is 2..17 characters; most fields (and most lookups) are not.
+  switch (name.size()) {
+    case 2: if (iequals(name, "te")) return true; break;
+    case 7: if (iequals(name, "trailer") || iequals(name, "upgrade")) return true; break;
+    case 10: if (iequals(name, "connection") || iequals(name, "keep-alive")) return true; break;
+    case 17: if (iequals(name, "transfer-encoding")) return true; break;
+    default: break;
   }
+  if (startsWithNoCase(name, "proxy-")) return true;
   // Fields the sender named in Connection belong to its hop only (RFC 9110 §7.6.1).
   for (const auto& h : headers) {
     if (iequals(h.name, "connection") && hasToken(h.value, name)) return true;

@@ -1,5 +1,7 @@
 #include "http/message_parser.hpp"
 
+#include <cstring>
+
 namespace fairlead::http {
 namespace {
 
@@ -184,8 +186,20 @@ MessageParser::Outcome MessageParser::outcome(llhttp_errno_t err, std::string_vi
 // all: what it forwards must mean the same to every parser behind it.
 bool MessageParser::headBytesValid(std::string_view data) noexcept {
   const bool request = parser_.type == HTTP_REQUEST;
-  for (char c : data) {
+  const char* const end = data.data() + data.size();
+  for (const char* p = data.data(); p < end; ++p) {
     if (!scanning_head_) return true;
+    if (crlf_run_ == 0 && !in_start_line_) {
+      // Inside a header line only CR and LF matter: skip to the next CR with memchr, and accept
+      // the run if it holds no LF (a bare one) before it.
+      const char* cr = static_cast<const char*>(std::memchr(p, '\r', static_cast<std::size_t>(end - p)));
+      const char* stop = cr != nullptr ? cr : end;
+      if (std::memchr(p, '\n', static_cast<std::size_t>(stop - p)) != nullptr) return false;
+      if (stop != p) prev_ = stop[-1];
+      if (cr == nullptr) return true;
+      p = cr;
+    }
+    const char c = *p;
     if (c == '\n' && prev_ != '\r') return false;
     if (prev_ == '\r' && c != '\n') return false;
     if (c == '\r' || c == '\n') {
