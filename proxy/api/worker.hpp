@@ -20,10 +20,6 @@ namespace fairlead::api {
 
 class Worker {
  public:
-  struct ListenSocket {
-    net::TcpListener::Bound bound;
-  };
-
   // inline_loop: run on this loop (the caller's) instead of a thread of our own.
   Worker(std::size_t index, std::shared_ptr<const Config> config,
          const std::vector<std::shared_ptr<const upstream::ClusterSnapshot>>& clusters,

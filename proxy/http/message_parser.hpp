@@ -75,7 +75,6 @@ class MessageParser {
   // A message has started (some of its bytes arrived) and not yet completed.
   bool inMessage() const noexcept { return in_message_; }
   bool headDone() const noexcept { return head_done_; }
-  std::uint64_t headBytes() const noexcept { return head_bytes_; }
 
  private:
   static const llhttp_settings_t& settings() noexcept;

@@ -56,6 +56,7 @@ void Loop::onAsync(uv_async_t* async) noexcept {
 }
 
 void Loop::deferDelete(std::unique_ptr<Deletable> obj) {
+  FL_ASSERT_ON_LOOP(*this);
   if (!idle_) return;  // closed: nothing runs any more, so nothing can still be using obj
   if (doomed_.empty()) uv_idle_start(idle_.get(), &Loop::onIdle);
   doomed_.push_back(std::move(obj));

@@ -12,6 +12,7 @@
 
 #include <uv.h>
 
+#include "core/assert.hpp"
 #include "net/uv_handle.hpp"
 
 namespace fairlead::net {

@@ -108,6 +108,7 @@ void TcpConnection::onConnectCb(uv_connect_t* req, int status) noexcept {
 }
 
 void TcpConnection::flush() noexcept {
+  FL_ASSERT_ON_LOOP(loop_);
   if (box_ == nullptr || box_->write_in_flight || out_.empty()) return;
   auto* stream = reinterpret_cast<uv_stream_t*>(&box_->tcp);
   // Most writes fit in the socket buffer: a synchronous try costs no request, no callback and no

@@ -14,19 +14,16 @@ Timer::Timer(uv_loop_t* loop, void* owner, Callback cb) : owner_(owner), cb_(cb)
 
 void Timer::start(std::chrono::milliseconds after) noexcept {
   if (!handle_) return;
-  armed_ = true;
   uv_timer_start(handle_.get(), &Timer::onFire, static_cast<std::uint64_t>(after.count()), 0);
 }
 
 void Timer::stop() noexcept {
-  armed_ = false;
   if (handle_) uv_timer_stop(handle_.get());
 }
 
 void Timer::onFire(uv_timer_t* t) noexcept {
   auto* self = static_cast<Timer*>(t->data);
   if (self == nullptr) return;
-  self->armed_ = false;
   self->cb_(self->owner_);
 }
 

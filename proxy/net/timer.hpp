@@ -20,15 +20,13 @@ class Timer {
   Timer& operator=(const Timer&) = delete;
   void start(std::chrono::milliseconds after) noexcept;  // re-arms when already running
   void stop() noexcept;
-  bool armed() const noexcept { return armed_; }
-  void close() noexcept { handle_.close(); armed_ = false; }
+  void close() noexcept { handle_.close(); }
 
  private:
   static void onFire(uv_timer_t* t) noexcept;
   UvHandle<uv_timer_t> handle_;
   void* owner_;
   Callback cb_;
-  bool armed_ = false;
 };
 
 }  // namespace fairlead::net

@@ -8,6 +8,7 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include "core/assert.hpp"
 #include "http/framing.hpp"
 #include "session/local_reply.hpp"
 
@@ -89,6 +90,7 @@ DownstreamSession::DownstreamSession(WorkerContext& ctx, std::unique_ptr<net::Tc
 DownstreamSession::~DownstreamSession() { closeNow(); }
 
 void DownstreamSession::start() {
+  FL_ASSERT_ON_LOOP(ctx_.loop);
   bump(ctx_.counters.downstream_connections_total);
   bump(ctx_.counters.downstream_connections_active);
   arm(TimerFor::KeepAlive, ctx_.config->timeouts.request_header);
@@ -276,7 +278,7 @@ int DownstreamSession::onHead(http::MessageHead& head) noexcept {
     arm(TimerFor::BodyIdle, ctx_.config->timeouts.request_body_idle);
   }
   exchange_ = std::make_unique<Exchange>(ctx_, cluster, static_cast<Exchange::Listener&>(*this));
-  exchange_->start(std::move(bytes), framing, http::isIdempotent(head.method), head.method);
+  exchange_->start(std::move(bytes), framing, http::isIdempotent(head.method));
   return 0;
 }
 

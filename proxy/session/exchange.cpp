@@ -25,11 +25,9 @@ Exchange::Exchange(WorkerContext& ctx, ClusterRuntime& cluster, Listener& listen
 
 Exchange::~Exchange() { abort(); }
 
-void Exchange::start(std::string head, http::BodyFraming framing, bool idempotent,
-                     std::string_view method) {
+void Exchange::start(std::string head, http::BodyFraming framing, bool idempotent) {
   framing_ = framing;
   idempotent_ = idempotent;
-  method_ = method;
   request_complete_ = framing == http::BodyFraming::None;
   request_bytes_ = std::move(head);
   upstream_start_ = Clock::now();

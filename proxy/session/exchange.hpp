@@ -50,8 +50,7 @@ class Exchange final : public net::Deletable,
   Exchange& operator=(const Exchange&) = delete;
 
   // head: the serialised request head; framing: how the body that follows is sent.
-  void start(std::string head, http::BodyFraming framing, bool idempotent,
-             std::string_view method);
+  void start(std::string head, http::BodyFraming framing, bool idempotent);
   void sendBody(std::string_view data);
   void endBody(const http::Headers& trailers);
   // After a 101: raw bytes to the upstream.
@@ -104,7 +103,6 @@ class Exchange final : public net::Deletable,
   // safe retry would resend, kept while the request is replayable (<= kMaxReplayBytes) and no
   // response byte has come.
   std::string request_bytes_;
-  std::string method_;
   std::string upstream_address_;
   http::BodyFraming framing_ = http::BodyFraming::None;
   std::chrono::steady_clock::time_point upstream_start_{};

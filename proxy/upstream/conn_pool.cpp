@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/assert.hpp"
+
 namespace fairlead::upstream {
 
 ConnPool::ConnPool(net::Loop& loop, std::shared_ptr<const ClusterSnapshot> cluster)
@@ -11,6 +13,7 @@ ConnPool::~ConnPool() { closeAll(); }
 
 std::unique_ptr<UpstreamConnection> ConnPool::acquire(std::size_t endpoint_index,
                                                       UpstreamConnection::User* user) {
+  FL_ASSERT_ON_LOOP(loop_);
   auto& idle = idle_[endpoint_index];
   if (idle.empty()) return nullptr;
   auto conn = std::move(idle.back());
@@ -21,6 +24,7 @@ std::unique_ptr<UpstreamConnection> ConnPool::acquire(std::size_t endpoint_index
 }
 
 void ConnPool::release(std::unique_ptr<UpstreamConnection> conn) {
+  FL_ASSERT_ON_LOOP(loop_);
   auto& idle = idle_[conn->endpointIndex()];
   if (idle.size() >= cluster_->config.max_idle_per_endpoint || conn->tcp().closed()) {
     discard(std::move(conn));
@@ -36,12 +40,6 @@ void ConnPool::discard(std::unique_ptr<UpstreamConnection> conn) {
   conn->setUser(nullptr);
   conn->close();
   loop_.deferDelete(std::move(conn));
-}
-
-std::size_t ConnPool::idleCount() const noexcept {
-  std::size_t n = 0;
-  for (const auto& v : idle_) n += v.size();
-  return n;
 }
 
 void ConnPool::closeAll() noexcept {

@@ -26,7 +26,6 @@ class ConnPool final : private UpstreamConnection::User {
   void release(std::unique_ptr<UpstreamConnection> conn);
   // A connection that cannot be reused: closed now, freed after the current callback.
   void discard(std::unique_ptr<UpstreamConnection> conn);
-  std::size_t idleCount() const noexcept;
   void closeAll() noexcept;
 
  private:
