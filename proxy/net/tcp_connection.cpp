@@ -154,7 +154,7 @@ void TcpConnection::onWriteCb(uv_write_t* req, int status) noexcept {
   } else {
     box->inflight.clear();
   }
-  auto* self = ownerOf(reinterpret_cast<uv_handle_t*>(&box->tcp));
+  TcpConnection* self = box->owner;
   if (self == nullptr) return;  // closed: the bytes were only kept alive for libuv
   if (status == 0) self->flush();
   if (self->box_ != nullptr && status == 0 && self->shutdown_pending_ && self->writeIdle()) {

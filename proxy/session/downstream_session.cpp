@@ -150,10 +150,7 @@ void DownstreamSession::onRead(std::string_view data) noexcept {
   switch (state_) {
     case State::Tunnel:
       if (exchange_) exchange_->tunnelWrite(data);
-      if (exchange_ && exchange_->upstreamPending() >= kHighWatermark && !paused_for_upstream_) {
-        paused_for_upstream_ = true;
-        client_->pauseReading();
-      }
+      pauseClientIfUpstreamFull();
       return;
     case State::Closing:
       return;  // lingering: read and drop
@@ -299,11 +296,16 @@ void DownstreamSession::onBody(std::string_view data) noexcept {
   if (!exchange_ || exchange_->done()) return;  // answered early; the rest is dropped
   arm(TimerFor::BodyIdle, ctx_.config->timeouts.request_body_idle);
   exchange_->sendBody(data);
-  if (!paused_for_upstream_ && exchange_ && exchange_->upstreamPending() >= kHighWatermark) {
-    paused_for_upstream_ = true;
-    client_->pauseReading();
-    arm(TimerFor::None, {});  // paused on purpose: the client is not idle
+  if (pauseClientIfUpstreamFull()) arm(TimerFor::None, {});  // paused on purpose: not idle
+}
+
+bool DownstreamSession::pauseClientIfUpstreamFull() noexcept {
+  if (paused_for_upstream_ || !exchange_ || exchange_->upstreamPending() < kHighWatermark) {
+    return false;
   }
+  paused_for_upstream_ = true;
+  client_->pauseReading();
+  return true;
 }
 
 void DownstreamSession::onMessageComplete(const http::Headers& trailers) noexcept {

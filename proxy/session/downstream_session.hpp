@@ -64,6 +64,8 @@ class DownstreamSession final : public net::Deletable,
 
   void feed(std::string_view data) noexcept;
   void holdInput(std::string_view data) noexcept;
+  // Above the high mark of the upstream's queue the client stops being read; true when it paused.
+  bool pauseClientIfUpstreamFull() noexcept;
   void refuse(int status) noexcept;
   void replyLocally(int status, bool close) noexcept;
   void responseFinished() noexcept;

@@ -69,7 +69,7 @@ void Exchange::attach(std::unique_ptr<upstream::UpstreamConnection> conn) {
 void Exchange::armResponseTimer() noexcept {
   // The response clock starts once the whole request is out: a slow upload is the client's
   // request_body_idle business, not the app's response time.
-  if (conn_ && !connecting_ && !response_bytes_) {
+  if (attached() && !response_bytes_) {
     conn_->timer().start(cluster_.pool->cluster().config.response_timeout);
   }
 }
@@ -141,7 +141,7 @@ std::size_t Exchange::upstreamPending() const noexcept {
 }
 
 void Exchange::pauseResponse() noexcept {
-  if (conn_ && !connecting_ && response_pauses_ == 0) {
+  if (attached() && response_pauses_ == 0) {
     response_pauses_ = 1;
     conn_->tcp().pauseReading();
   }
@@ -207,7 +207,7 @@ void Exchange::failOrRetry(Error error, bool request_sent) {
   }
   done_ = true;
   upstream_end_ = Clock::now();
-  listener_.onExchangeFailed(error, response_started_);
+  listener_.onExchangeFailed(error, response_head_final_);
 }
 
 void Exchange::onUpstreamConnect(upstream::UpstreamConnection& conn, int status) noexcept {
@@ -220,8 +220,7 @@ void Exchange::onUpstreamConnect(upstream::UpstreamConnection& conn, int status)
                 false);
     return;
   }
-  auto owned = std::move(conn_);
-  attach(std::move(owned));
+  attach(std::move(conn_));
 }
 
 void Exchange::consumeResponse(std::string_view data) noexcept {
@@ -308,7 +307,6 @@ void Exchange::onUpstreamTimeout(upstream::UpstreamConnection&) noexcept {
 int Exchange::onHead(http::MessageHead& head) noexcept {
   response_head_final_ = head.status >= 200 || head.status == 101;
   switching_ = head.status == 101;
-  if (response_head_final_) response_started_ = true;
   response_keep_alive_ = head.keep_alive;
   const int verdict = listener_.onResponseHead(head);
   if (done_) return -1;  // the listener gave up on us

@@ -64,7 +64,8 @@ class Exchange final : public net::Deletable,
   // Abandons the exchange: the upstream connection is closed, never reused. No callbacks after.
   void abort() noexcept;
 
-  bool responseStarted() const noexcept { return response_started_; }
+  // A final response head went to the listener (interim 1xx heads always come before it).
+  bool responseStarted() const noexcept { return response_head_final_; }
   bool done() const noexcept { return done_; }
   std::uint32_t retries() const noexcept { return retries_; }
   const std::string& upstreamAddress() const noexcept { return upstream_address_; }
@@ -113,7 +114,6 @@ class Exchange final : public net::Deletable,
   bool replayable_ = true;
   bool connecting_ = false;
   bool request_complete_ = false;
-  bool response_started_ = false;  // a final response head went to the listener
   bool response_bytes_ = false;    // the upstream sent something: no retry any more
   bool response_head_final_ = false;
   bool response_complete_ = false;  // noted by the parser, acted on once it returned
