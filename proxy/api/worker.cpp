@@ -73,9 +73,8 @@ void Worker::onConnection(uv_stream_t* server, std::uint16_t port) {
   if (!conn) return;
   const bool over_limit =
       sessions_.size() >= ctx_->max_connections || ctx_->draining;
-  auto* session = new session::DownstreamSession(
-      *ctx_, std::move(*conn), port, [this](session::DownstreamSession* s) { sessionClosed(s); });
-  sessions_.insert(session);
+  auto* session = new session::DownstreamSession(*ctx_, std::move(*conn), port, *this);
+  sessions_.pushBack(*session);
   if (over_limit) {
     session->startRefused();
   } else {
@@ -83,9 +82,9 @@ void Worker::onConnection(uv_stream_t* server, std::uint16_t port) {
   }
 }
 
-void Worker::sessionClosed(session::DownstreamSession* s) {
+void Worker::sessionClosed(session::DownstreamSession& s) noexcept {
   sessions_.erase(s);
-  loop_->deferDelete(std::unique_ptr<net::Deletable>(s));
+  loop_->deferDelete(std::unique_ptr<net::Deletable>(&s));
   if (on_drained_) checkDrained();
 }
 
@@ -99,10 +98,10 @@ void Worker::drain(std::function<void()> on_drained) {
     on_drained_ = std::move(on_drained);
     ctx_->draining = true;
     closeListeners();
-    // Copy: a session may close (and leave the set) while we walk it.
-    std::vector<session::DownstreamSession*> all(sessions_.begin(), sessions_.end());
-    for (auto* s : all) {
-      if (sessions_.count(s) != 0) s->drain();
+    // A session may close (and leave the list) while we walk it; closed ones are deleted only
+    // on a later loop turn, so asking them is safe.
+    for (auto* s : sessions_.snapshot()) {
+      if (s->linked()) s->drain();
     }
     checkDrained();
   });
@@ -121,8 +120,7 @@ void Worker::stop(std::function<void()> on_stopped) {
 
 void Worker::shutdownLoop() {
   closeListeners();
-  std::vector<session::DownstreamSession*> all(sessions_.begin(), sessions_.end());
-  for (auto* s : all) s->close();
+  for (auto* s : sessions_.snapshot()) s->close();
   for (auto& c : ctx_->clusters) c.pool->closeAll();
   loop_->close();
   // Every handle of ours is closing now; the worker thread's uv_run returns once they are gone.

@@ -6,7 +6,6 @@
 #include <functional>
 #include <memory>
 #include <thread>
-#include <unordered_set>
 #include <vector>
 
 #include <uv.h>
@@ -18,7 +17,7 @@
 
 namespace fairlead::api {
 
-class Worker {
+class Worker final : private session::DownstreamSession::Owner {
  public:
   // inline_loop: run on this loop (the caller's) instead of a thread of our own.
   Worker(std::size_t index, std::shared_ptr<const Config> config,
@@ -39,7 +38,7 @@ class Worker {
  private:
   void onConnection(uv_stream_t* server, std::uint16_t port);
   void closeListeners();
-  void sessionClosed(session::DownstreamSession* s);
+  void sessionClosed(session::DownstreamSession& s) noexcept override;
   void checkDrained();
   void shutdownLoop();
 
@@ -50,7 +49,7 @@ class Worker {
   std::unique_ptr<session::WorkerContext> ctx_;
   std::vector<net::TcpListener::Bound> sockets_;
   std::vector<std::unique_ptr<net::TcpListener>> listeners_;
-  std::unordered_set<session::DownstreamSession*> sessions_;
+  core::IntrusiveList<session::DownstreamSession> sessions_;
   std::function<void()> on_drained_;
   std::function<void()> on_stopped_;
   std::thread thread_;

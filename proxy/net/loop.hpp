@@ -1,6 +1,6 @@
 // Loop: one libuv loop and the services every object on it shares: post() from other threads,
-// deferDelete() for objects that end inside their own callbacks, and the read buffer all of this
-// loop's connections read into. Owned by the thread that runs the loop.
+// deferDelete() for objects that end inside their own callbacks, the timer queue, and the read
+// buffer all of this loop's connections read into. Owned by the thread that runs the loop.
 #pragma once
 
 #include <array>
@@ -13,6 +13,7 @@
 #include <uv.h>
 
 #include "core/assert.hpp"
+#include "net/timer.hpp"
 #include "net/uv_handle.hpp"
 
 namespace fairlead::net {
@@ -43,6 +44,8 @@ class Loop {
   // Destroys obj at the next idle phase, after the callback that asked has returned.
   void deferDelete(std::unique_ptr<Deletable> obj);
 
+  TimerQueue& timers() noexcept { return timers_; }
+
   uv_buf_t readBuffer() noexcept { return uv_buf_init(read_buffer_.get(), kReadBufferBytes); }
 
   // Closes the loop's own handles; after this no post() is delivered.
@@ -60,6 +63,7 @@ class Loop {
   std::vector<std::function<void()>> posted_;
   std::vector<std::unique_ptr<Deletable>> doomed_;
   std::unique_ptr<char[]> read_buffer_;
+  TimerQueue timers_;
 };
 
 #define FL_ASSERT_ON_LOOP(loop) FL_ASSERT((loop).onLoopThread(), "called off its loop thread")

@@ -13,11 +13,16 @@ namespace fairlead::net {
 // Every libuv struct a connection hands to libuv, in one allocation that libuv's close callback
 // frees. Write and connect callbacks for a closed handle run (with UV_ECANCELED) before it, so the
 // in-flight bytes stay valid for as long as libuv may read them.
+// An idle connection's Box is 264 bytes, one allocator size class: the bytes of an asynchronous
+// write live on the heap only while one is in flight.
 struct TcpConnection::Box {
+  FAIRLEAD_SLAB_ALLOCATED(Box)
+
   TcpConnection* owner = nullptr;  // cut when the owner closes; callbacks then only free memory
   uv_tcp_t tcp{};
-  std::string inflight;
-  bool write_in_flight = false;
+  std::unique_ptr<std::string> inflight;  // non-empty exactly while a uv_write is in flight
+
+  bool writing() const noexcept { return inflight && !inflight->empty(); }
 };
 
 namespace {
@@ -28,12 +33,12 @@ void tune(uv_tcp_t* tcp) { uv_tcp_nodelay(tcp, 1); }
 
 }  // namespace
 
-std::string ipToString(const sockaddr_storage& addr) {
+std::string TcpConnection::peerIp() const {
   char text[INET6_ADDRSTRLEN] = {};
-  if (addr.ss_family == AF_INET) {
-    uv_ip4_name(reinterpret_cast<const sockaddr_in*>(&addr), text, sizeof text);
-  } else if (addr.ss_family == AF_INET6) {
-    uv_ip6_name(reinterpret_cast<const sockaddr_in6*>(&addr), text, sizeof text);
+  if (peer_.any.sa_family == AF_INET) {
+    uv_ip4_name(&peer_.v4, text, sizeof text);
+  } else if (peer_.any.sa_family == AF_INET6) {
+    uv_ip6_name(&peer_.v6, text, sizeof text);
   }
   return text;
 }
@@ -70,9 +75,7 @@ Result<std::unique_ptr<TcpConnection>> TcpConnection::accept(Loop& loop, uv_stre
   }
   // TCP_NODELAY came with the socket from the listener (TcpListener::openSocket).
   int len = sizeof conn->peer_;
-  if (uv_tcp_getpeername(&box->tcp, reinterpret_cast<sockaddr*>(&conn->peer_), &len) == 0) {
-    conn->peer_ip_ = ipToString(conn->peer_);
-  }
+  uv_tcp_getpeername(&box->tcp, &conn->peer_.any, &len);
   return conn;
 }
 
@@ -92,11 +95,10 @@ Result<std::unique_ptr<TcpConnection>> TcpConnection::connect(Loop& loop, const 
     return fail(Errc::ConnectRefused, uv_strerror(rc), rc, Side::Upstream);
   }
   if (addr->sa_family == AF_INET6) {
-    std::memcpy(&conn->peer_, addr, sizeof(sockaddr_in6));
+    std::memcpy(&conn->peer_.v6, addr, sizeof(sockaddr_in6));
   } else {
-    std::memcpy(&conn->peer_, addr, sizeof(sockaddr_in));
+    std::memcpy(&conn->peer_.v4, addr, sizeof(sockaddr_in));
   }
-  conn->peer_ip_ = ipToString(conn->peer_);
   return conn;
 }
 
@@ -109,7 +111,7 @@ void TcpConnection::onConnectCb(uv_connect_t* req, int status) noexcept {
 
 void TcpConnection::flush() noexcept {
   FL_ASSERT_ON_LOOP(loop_);
-  if (box_ == nullptr || box_->write_in_flight || out_.empty()) return;
+  if (box_ == nullptr || box_->writing() || out_.empty()) return;
   auto* stream = reinterpret_cast<uv_stream_t*>(&box_->tcp);
   // Most writes fit in the socket buffer: a synchronous try costs no request, no callback and no
   // epoll_ctl. Only what the kernel did not take goes through uv_write.
@@ -127,19 +129,19 @@ void TcpConnection::flush() noexcept {
     handler_->onWriteDone(n);
     return;
   }
-  box_->inflight.swap(out_);
+  if (!box_->inflight) box_->inflight = std::make_unique<std::string>();
+  std::string& inflight = *box_->inflight;
+  inflight.swap(out_);
   out_.clear();
-  box_->write_in_flight = true;
-  uv_buf_t buf = uv_buf_init(box_->inflight.data(), static_cast<unsigned>(box_->inflight.size()));
-  bytes_written_ += box_->inflight.size();
+  uv_buf_t buf = uv_buf_init(inflight.data(), static_cast<unsigned>(inflight.size()));
+  bytes_written_ += inflight.size();
   // Only a write the kernel could not take at once needs a request: allocated here, freed in
   // onWriteCb, so that a connection carries none while its writes complete synchronously.
   auto* req = new uv_write_t;
   req->data = box_;
   if (int rc = uv_write(req, stream, &buf, 1, &TcpConnection::onWriteCb); rc != 0) {
     delete req;
-    box_->write_in_flight = false;
-    box_->inflight.clear();
+    inflight.clear();
     handler_->onWriteDone(rc);
   }
 }
@@ -147,12 +149,11 @@ void TcpConnection::flush() noexcept {
 void TcpConnection::onWriteCb(uv_write_t* req, int status) noexcept {
   auto* box = static_cast<Box*>(req->data);
   delete req;
-  box->write_in_flight = false;
   // A large body's buffer is given back rather than kept by an idle connection.
-  if (box->inflight.capacity() > 64 * 1024) {
-    std::string().swap(box->inflight);
+  if (box->inflight->capacity() > 64 * 1024) {
+    box->inflight.reset();
   } else {
-    box->inflight.clear();
+    box->inflight->clear();
   }
   TcpConnection* self = box->owner;
   if (self == nullptr) return;  // closed: the bytes were only kept alive for libuv
@@ -174,18 +175,18 @@ void TcpConnection::startShutdown() noexcept {
 void TcpConnection::onShutdownCb(uv_shutdown_t* req, int) noexcept { delete req; }
 
 void TcpConnection::releaseBuffers() noexcept {
-  if (box_ == nullptr || box_->write_in_flight) return;
+  if (box_ == nullptr || box_->writing()) return;
   std::string().swap(out_);
-  std::string().swap(box_->inflight);
+  box_->inflight.reset();
 }
 
 std::size_t TcpConnection::pendingBytes() const noexcept {
   if (box_ == nullptr) return 0;
-  return out_.size() + box_->inflight.size();
+  return out_.size() + (box_->inflight ? box_->inflight->size() : 0);
 }
 
 bool TcpConnection::writeIdle() const noexcept {
-  return box_ == nullptr || (!box_->write_in_flight && out_.empty());
+  return box_ == nullptr || (!box_->writing() && out_.empty());
 }
 
 void TcpConnection::pauseReading() noexcept {

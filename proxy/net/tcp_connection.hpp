@@ -10,15 +10,19 @@
 #include <string>
 #include <string_view>
 
+#include <netinet/in.h>
 #include <uv.h>
 
+#include "core/slab.hpp"
 #include "net/loop.hpp"
 #include <fairlead/result.hpp>
 
 namespace fairlead::net {
 
-class TcpConnection {
+class TcpConnection final {
  public:
+  FAIRLEAD_SLAB_ALLOCATED(TcpConnection)
+
   class Handler {
    public:
     virtual void onConnect(int status) noexcept { (void)status; }
@@ -73,9 +77,10 @@ class TcpConnection {
   void close(bool rst = false) noexcept;
   bool closed() const noexcept { return box_ == nullptr; }
 
-  // Peer address as "ip" (no port), for logs and X-Forwarded-For; bytes of the peer address.
-  const std::string& peerIp() const noexcept { return peer_ip_; }
-  const sockaddr_storage& peerAddress() const noexcept { return peer_; }
+  // The peer's address, and as "ip" text (no port) for logs and X-Forwarded-For. The text is
+  // formatted when asked for rather than kept by every idle connection.
+  const sockaddr& peerAddress() const noexcept { return peer_.any; }
+  std::string peerIp() const;
 
   std::uint64_t bytesRead() const noexcept { return bytes_read_; }
   std::uint64_t bytesWritten() const noexcept { return bytes_written_; }
@@ -103,11 +108,11 @@ class TcpConnection {
   bool read_ended_ = false;
   std::uint64_t bytes_read_ = 0;
   std::uint64_t bytes_written_ = 0;
-  sockaddr_storage peer_{};
-  std::string peer_ip_;
+  union {
+    sockaddr any;
+    sockaddr_in v4;
+    sockaddr_in6 v6;
+  } peer_{};  // 28 bytes where sockaddr_storage takes 128
 };
-
-// Formats an address as "1.2.3.4" or "::1" (no port).
-std::string ipToString(const sockaddr_storage& addr);
 
 }  // namespace fairlead::net

@@ -28,14 +28,14 @@ constexpr std::size_t kMaxHeldInput = 64 * 1024;
 // How long a keep-alive connection keeps the buffers of its last request before freeing them.
 constexpr std::chrono::milliseconds kIdleReleaseAfter{1000};
 
-bool peerTrusted(const sockaddr_storage& peer, const std::vector<Cidr>& nets) noexcept {
+bool peerTrusted(const sockaddr& peer, const std::vector<Cidr>& nets) noexcept {
   const std::uint8_t* bytes = nullptr;
   bool v6 = false;
   std::uint8_t mapped[16];
-  if (peer.ss_family == AF_INET) {
+  if (peer.sa_family == AF_INET) {
     bytes = reinterpret_cast<const std::uint8_t*>(
         &reinterpret_cast<const sockaddr_in*>(&peer)->sin_addr);
-  } else if (peer.ss_family == AF_INET6) {
+  } else if (peer.sa_family == AF_INET6) {
     std::memcpy(mapped, &reinterpret_cast<const sockaddr_in6*>(&peer)->sin6_addr, 16);
     static constexpr std::uint8_t kV4Mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     if (std::memcmp(mapped, kV4Mapped, 12) == 0) {
@@ -75,19 +75,35 @@ bool usableRequestId(std::string_view id) noexcept {
 
 }  // namespace
 
+struct DownstreamSession::Active {
+  Active(http::MessageParser::Sink& sink, std::size_t max_head_bytes)
+      : parser(HTTP_REQUEST, sink, max_head_bytes) {}
+
+  http::MessageParser parser;
+  std::string pending_input;  // bytes after the current request: pipelined, or early tunnel bytes
+  std::string request_id;
+  std::string method;
+  std::string target;
+  std::chrono::steady_clock::time_point started{};
+  std::chrono::system_clock::time_point started_wall{};
+};
+
 DownstreamSession::DownstreamSession(WorkerContext& ctx, std::unique_ptr<net::TcpConnection> client,
-                                     std::uint16_t listener_port, OnClosed on_closed)
+                                     std::uint16_t listener_port, Owner& owner)
     : ctx_(ctx),
+      owner_(&owner),
       client_(std::move(client)),
-      timer_(ctx.loop.raw(), this, &DownstreamSession::onTimer),
-      on_closed_(std::move(on_closed)),
+      timer_(ctx.loop, this, &DownstreamSession::onTimer),
       id_(ctx.next_connection_id++),
       listener_port_(listener_port) {
   client_->setHandler(this);
   trusted_peer_ = peerTrusted(client_->peerAddress(), ctx_.config->forwarding.trusted_proxies);
 }
 
-DownstreamSession::~DownstreamSession() { closeNow(); }
+DownstreamSession::~DownstreamSession() {
+  closeNow();
+  if (active_) ctx_.heap_reclaim.noteFreed(sizeof(Active));
+}
 
 void DownstreamSession::start() {
   FL_ASSERT_ON_LOOP(ctx_.loop);
@@ -97,7 +113,21 @@ void DownstreamSession::start() {
   client_->resumeReading();
 }
 
-bool DownstreamSession::midRequest() const noexcept { return parser_ && parser_->inMessage(); }
+bool DownstreamSession::midRequest() const noexcept {
+  return active_ && active_->parser.inMessage();
+}
+
+DownstreamSession::Active& DownstreamSession::active() {
+  if (!active_) {
+    active_ = std::make_unique<Active>(static_cast<http::MessageParser::Sink&>(*this),
+                                       ctx_.config->limits.max_request_header_bytes);
+  }
+  return *active_;
+}
+
+std::string_view DownstreamSession::requestId() const noexcept {
+  return active_ ? std::string_view(active_->request_id) : std::string_view();
+}
 
 void DownstreamSession::startRefused() {
   bump(ctx_.counters.downstream_connections_refused);
@@ -171,12 +201,8 @@ void DownstreamSession::onRead(std::string_view data) noexcept {
 }
 
 void DownstreamSession::feed(std::string_view data) noexcept {
-  if (!parser_) {
-    parser_ = std::make_unique<http::MessageParser>(
-        HTTP_REQUEST, static_cast<http::MessageParser::Sink&>(*this),
-        ctx_.config->limits.max_request_header_bytes);
-  }
-  const auto outcome = parser_->execute(data);
+  http::MessageParser& parser = active().parser;
+  const auto outcome = parser.execute(data);
   if (state_ == State::Closing || state_ == State::Closed) return;
   switch (outcome.status) {
     case http::MessageParser::Status::NeedMore:
@@ -184,13 +210,13 @@ void DownstreamSession::feed(std::string_view data) noexcept {
     case http::MessageParser::Status::Error: {
       int status = refusal_;
       if (status == 0) {
-        switch (parser_->failure()) {
+        switch (parser.failure()) {
           case http::MessageParser::Failure::HeadTooLarge: status = 431; break;
           case http::MessageParser::Failure::BadMethod: status = 501; break;
           default: status = 400; break;
         }
       }
-      ctx_.log->debug("[c{}] refusing request: {} ({})", id_, status, parser_->reason());
+      ctx_.log->debug("[c{}] refusing request: {} ({})", id_, status, parser.reason());
       if (exchange_ && exchange_->responseStarted()) {
         // The answer is already on its way: a broken body can only end the connection.
         exchange_->abort();
@@ -206,7 +232,7 @@ void DownstreamSession::feed(std::string_view data) noexcept {
     case http::MessageParser::Status::Upgrade: {
       // Pipelined bytes wait for this response; so do bytes sent before an upgrade is accepted.
       awaiting_response_ = true;
-      pending_input_.clear();
+      active_->pending_input.clear();
       holdInput(data.substr(outcome.consumed));
       maybeNextRequest();
       return;
@@ -215,8 +241,9 @@ void DownstreamSession::feed(std::string_view data) noexcept {
 }
 
 void DownstreamSession::holdInput(std::string_view data) noexcept {
-  pending_input_.append(data);
-  if (!paused_for_pipeline_ && pending_input_.size() >= kMaxHeldInput) {
+  std::string& held = active().pending_input;
+  held.append(data);
+  if (!paused_for_pipeline_ && held.size() >= kMaxHeldInput) {
     paused_for_pipeline_ = true;
     client_->pauseReading();
   }
@@ -224,8 +251,9 @@ void DownstreamSession::holdInput(std::string_view data) noexcept {
 
 int DownstreamSession::onHead(http::MessageHead& head) noexcept {
   beginRequestAccounting();
-  method_ = head.method;
-  target_ = head.target;
+  Active& active = *active_;  // the parser calling us lives in it
+  active.method = head.method;
+  active.target = head.target;
   http10_ = head.version_minor == 0;
   head_request_ = head.method == "HEAD";
   upgrade_requested_ = head.upgrade;
@@ -248,25 +276,27 @@ int DownstreamSession::onHead(http::MessageHead& head) noexcept {
   const http::Header* given = fwd.request_id_header.empty() ? nullptr
                                                              : head.headers.find(fwd.request_id_header);
   if (given != nullptr && usableRequestId(given->value)) {
-    request_id_ = given->value;
+    active.request_id = given->value;
   } else {
-    request_id_.clear();  // formatted in place: the string's capacity is reused per request
-    fmt::format_to(std::back_inserter(request_id_), "{:016x}{:016x}", ctx_.random(), ctx_.random());
+    active.request_id.clear();  // formatted in place: the capacity is reused per request
+    fmt::format_to(std::back_inserter(active.request_id), "{:016x}{:016x}", ctx_.random(),
+                   ctx_.random());
   }
 
   auto& cluster = ctx_.clusters.front();
   const auto framing = http::requestFraming(head);
   std::string bytes;
   bytes.reserve(512);
+  const std::string client_ip = client_->peerIp();
   http::writeRequestHead(head,
                          http::RequestContext{
-                             .client_ip = client_->peerIp(),
+                             .client_ip = client_ip,
                              .client_trusted = trusted_peer_,
                              .proto = "http",
                              .listener_port = listener_port_,
                              .upstream_authority = cluster.pool->cluster().endpoints.front().authority,
                              .request_id_header = fwd.request_id_header,
-                             .request_id = request_id_,
+                             .request_id = active.request_id,
                          },
                          bytes);
   if (framing == http::BodyFraming::None) {
@@ -334,7 +364,7 @@ int DownstreamSession::onResponseHead(http::MessageHead& head) noexcept {
   }
   status_ = head.status;
   const bool switching = head.status == 101 && upgrade_requested_;
-  const bool no_body = http::responseHasNoBody(method_, head.status) || switching;
+  const bool no_body = http::responseHasNoBody(active_->method, head.status) || switching;
   if (no_body) {
     response_framing_ = http::BodyFraming::None;
   } else if (head.chunked) {
@@ -391,7 +421,7 @@ void DownstreamSession::onResponseComplete(const http::Headers& trailers) noexce
 
 void DownstreamSession::onExchangeFailed(const Error& error, bool response_started) noexcept {
   if (state_ == State::Closing || state_ == State::Closed) return;
-  ctx_.log->warn("[c{}] {} {}: upstream {} failed: {} ({})", id_, method_, target_,
+  ctx_.log->warn("[c{}] {} {}: upstream {} failed: {} ({})", id_, active_->method, active_->target,
                  exchange_ ? exchange_->upstreamAddress() : std::string("-"), toString(error.code),
                  error.detail);
   if (response_started) {
@@ -408,7 +438,7 @@ void DownstreamSession::onExchangeFailed(const Error& error, bool response_start
 
 void DownstreamSession::replyLocally(int status, bool close) noexcept {
   if (close) keep_alive_ = false;
-  writeLocalReply(status, !keep_alive_, ctx_.config->forwarding.request_id_header, request_id_,
+  writeLocalReply(status, !keep_alive_, ctx_.config->forwarding.request_id_header, requestId(),
                   client_->output());
   client_->flush();
 }
@@ -450,7 +480,7 @@ void DownstreamSession::maybeNextRequest() noexcept {
   status_ = 0;
   body_bytes_ = 0;
   refusal_ = 0;
-  bytes_in_at_start_ = client_->bytesRead() - pending_input_.size();
+  bytes_in_at_start_ = client_->bytesRead() - active_->pending_input.size();
   if (response_paused_) response_paused_ = false;
   if (paused_for_upstream_) {
     paused_for_upstream_ = false;
@@ -460,28 +490,22 @@ void DownstreamSession::maybeNextRequest() noexcept {
     closeAfterFlush();
     return;
   }
-  parser_->next();
+  active_->parser.next();
   awaiting_response_ = false;
   armKeepAlive();
   if (paused_for_pipeline_) {
     paused_for_pipeline_ = false;
     client_->resumeReading();
   }
-  if (pending_input_.empty()) {
-    // No pipelined request waits: the parser (its head, headers, strings) is the bulk of an idle
-    // connection's memory, and a fresh one costs less than keeping it for a client that may
-    // never send again.
-    parser_.reset();
-    return;
-  }
+  if (active_->pending_input.empty()) return;
   arm(TimerFor::Head, ctx_.config->timeouts.request_header);
-  std::string input = std::move(pending_input_);
-  pending_input_.clear();
+  std::string input = std::move(active_->pending_input);
+  active_->pending_input.clear();
   feed(input);
 }
 
-// A connection waiting for its next request first keeps its buffers (the next request usually
-// comes at once and reuses them); once it has been idle for kIdleReleaseAfter it gives them back.
+// A connection waiting for its next request first keeps its parser and buffers (the next request
+// usually comes at once and reuses them); once idle for kIdleReleaseAfter it gives them back.
 void DownstreamSession::armKeepAlive() noexcept {
   const auto idle = ctx_.config->timeouts.keepalive_idle;
   if (idle > kIdleReleaseAfter) {
@@ -491,14 +515,12 @@ void DownstreamSession::armKeepAlive() noexcept {
   }
 }
 
-// Nothing is in flight and nothing waits: give back every buffer the last request grew, so that
-// thousands of idle keep-alive connections (an ALB keeps many) cost little memory each.
+// Nothing is in flight and nothing waits: give back the parser and every buffer the last request
+// grew, so that thousands of idle keep-alive connections cost little memory each.
 void DownstreamSession::goIdle() noexcept {
   client_->releaseBuffers();
-  std::string().swap(pending_input_);
-  std::string().swap(request_id_);
-  std::string().swap(method_);
-  std::string().swap(target_);
+  active_.reset();
+  ctx_.heap_reclaim.noteFreed(sizeof(Active));
 }
 
 void DownstreamSession::enterTunnel() noexcept {
@@ -506,9 +528,9 @@ void DownstreamSession::enterTunnel() noexcept {
   arm(TimerFor::None, {});
   logAccess();
   awaiting_response_ = false;
-  if (!pending_input_.empty() && exchange_) {
-    exchange_->tunnelWrite(pending_input_);
-    std::string().swap(pending_input_);
+  if (!active_->pending_input.empty() && exchange_) {
+    exchange_->tunnelWrite(active_->pending_input);
+    std::string().swap(active_->pending_input);
   }
   if (paused_for_pipeline_) {
     paused_for_pipeline_ = false;
@@ -572,7 +594,7 @@ void DownstreamSession::closeAfterFlush(bool refused) noexcept {
   // Lingering (RFC 9112 §9.6) is for a client that may still be sending: a refused or unfinished
   // request, or pipelined bytes we will not read. Closing with unread data would reset the
   // connection and could destroy our answer in flight. A finished exchange closes right away.
-  linger_ = refused || !request_done_ || !pending_input_.empty();
+  linger_ = refused || !request_done_ || (active_ && !active_->pending_input.empty());
   if (client_->writeIdle() && (client_->readEnded() || !linger_)) {
     closeNow();
     return;
@@ -601,7 +623,7 @@ void DownstreamSession::closeNow() noexcept {
   bump(ctx_.counters.bytes_sent, static_cast<std::int64_t>(client_->bytesWritten()));
   bump(ctx_.counters.downstream_connections_active, -1);
   client_->close();
-  if (on_closed_) std::exchange(on_closed_, nullptr)(this);
+  if (owner_ != nullptr) std::exchange(owner_, nullptr)->sessionClosed(*this);
 }
 
 void DownstreamSession::drain() noexcept {
@@ -615,8 +637,8 @@ void DownstreamSession::drain() noexcept {
 void DownstreamSession::close() noexcept { closeNow(); }
 
 void DownstreamSession::beginRequestAccounting() noexcept {
-  started_ = std::chrono::steady_clock::now();
-  started_wall_ = std::chrono::system_clock::now();
+  active_->started = std::chrono::steady_clock::now();
+  active_->started_wall = std::chrono::system_clock::now();
   bytes_out_at_start_ = client_->bytesWritten() + client_->pendingBytes();
 }
 
@@ -625,7 +647,13 @@ void DownstreamSession::logAccess() noexcept {
   if (!ctx_.access_log) return;
   using std::chrono::duration_cast;
   using Micros = std::chrono::microseconds;
-  const auto total = duration_cast<Micros>(std::chrono::steady_clock::now() - started_).count();
+  // A connection refused before it sent anything has no request: its fields stay empty.
+  const Active* a = active_.get();
+  const std::string_view method = a ? std::string_view(a->method) : std::string_view();
+  const std::string_view target = a ? std::string_view(a->target) : std::string_view();
+  const auto started = a ? a->started : std::chrono::steady_clock::now();
+  const auto started_wall = a ? a->started_wall : std::chrono::system_clock::now();
+  const auto total = duration_cast<Micros>(std::chrono::steady_clock::now() - started).count();
   const auto upstream_us = exchange_ ? duration_cast<Micros>(exchange_->upstreamDuration()).count() : 0;
   const std::uint64_t in = client_->bytesRead() - bytes_in_at_start_;
   const std::uint64_t out = client_->bytesWritten() + client_->pendingBytes() - bytes_out_at_start_;
@@ -650,12 +678,12 @@ void DownstreamSession::logAccess() noexcept {
     };
     ctx_.access_log->info(
         R"({{"time":"{:%Y-%m-%dT%H:%M:%S}Z","request_id":"{}","client":"{}","method":"{}","path":"{}","status":{},"bytes_in":{},"bytes_out":{},"duration_ms":{:.3f},"upstream":"{}","upstream_ms":{:.3f},"retries":{}}})",
-        fmt::gmtime(std::chrono::system_clock::to_time_t(started_wall_)), request_id_,
-        client_->peerIp(), escape(method_), escape(target_), status_, in, out, total / 1000.0,
+        fmt::gmtime(std::chrono::system_clock::to_time_t(started_wall)), requestId(),
+        client_->peerIp(), escape(method), escape(target), status_, in, out, total / 1000.0,
         upstream, upstream_us / 1000.0, retries);
   } else {
     ctx_.access_log->info("{} {} \"{} {}\" {} in={} out={} {:.3f}ms upstream={} {:.3f}ms retries={}",
-                          client_->peerIp(), request_id_, method_, target_, status_, in, out,
+                          client_->peerIp(), requestId(), method, target, status_, in, out,
                           total / 1000.0, upstream, upstream_us / 1000.0, retries);
   }
 }

@@ -1,16 +1,21 @@
 // DownstreamSession: one client connection. Parses requests (one at a time; pipelined ones wait),
 // runs an Exchange per request, writes responses back in order, and enforces the client-side
-// timeouts and limits. Owned by itself once started (it ends with deferDelete); registered with
-// its Worker for drain and stop. Lives on one worker loop.
+// timeouts and limits. Owned by its Owner (the Worker), which lists it for drain and stop and
+// deletes it after sessionClosed. Lives on one worker loop.
+//
+// An idle keep-alive connection is what a proxy has most of (an ALB keeps many open), so its
+// memory is kept small: everything a request needs (parser, pipelined bytes, the access-log
+// fields) lives in an Active block that is freed after a second of idleness.
 //
 // Head -> Proxying -> (KeepAlive -> Head) | Tunnel | Closing -> Closed
 #pragma once
 
 #include <chrono>
-#include <functional>
 #include <memory>
 #include <string>
 
+#include "core/intrusive_list.hpp"
+#include "core/slab.hpp"
 #include "http/forwarding.hpp"
 #include "http/message_parser.hpp"
 #include "net/tcp_connection.hpp"
@@ -21,15 +26,25 @@
 namespace fairlead::session {
 
 class DownstreamSession final : public net::Deletable,
+                                public core::ListNode<DownstreamSession>,
                                 private net::TcpConnection::Handler,
                                 private http::MessageParser::Sink,
                                 private Exchange::Listener {
  public:
-  using OnClosed = std::function<void(DownstreamSession*)>;
+  FAIRLEAD_SLAB_ALLOCATED(DownstreamSession)
+
+  class Owner {
+   public:
+    // The session has closed; it may be inside its own callbacks, so delete it later.
+    virtual void sessionClosed(DownstreamSession& session) noexcept = 0;
+
+   protected:
+    ~Owner() = default;
+  };
 
   // Takes over an accepted connection; reading starts at once.
   DownstreamSession(WorkerContext& ctx, std::unique_ptr<net::TcpConnection> client,
-                    std::uint16_t listener_port, OnClosed on_closed);
+                    std::uint16_t listener_port, Owner& owner);
   ~DownstreamSession() override;
 
   void start();
@@ -41,6 +56,7 @@ class DownstreamSession final : public net::Deletable,
   void close() noexcept;
 
  private:
+  struct Active;
   enum class State : std::uint8_t { Head, Proxying, Tunnel, Closing, Closed };
   enum class TimerFor : std::uint8_t { None, IdleRelease, KeepAlive, Head, BodyIdle, Linger };
 
@@ -82,22 +98,19 @@ class DownstreamSession final : public net::Deletable,
   void logAccess() noexcept;
   void beginRequestAccounting() noexcept;
 
+  Active& active();
+  std::string_view requestId() const noexcept;
+
   WorkerContext& ctx_;
+  Owner* owner_;  // null once told
   std::unique_ptr<net::TcpConnection> client_;
-  std::unique_ptr<http::MessageParser> parser_;  // only while requests arrive; idle holds none
+  std::unique_ptr<Active> active_;  // from a request's first byte until idle release
   net::Timer timer_;
   std::unique_ptr<Exchange> exchange_;
-  OnClosed on_closed_;
-  std::string pending_input_;  // bytes after the current request: pipelined, or early tunnel bytes
-  std::string request_id_;
-  std::string method_;
-  std::string target_;
   std::uint64_t id_;
   std::uint64_t body_bytes_ = 0;
   std::uint64_t bytes_in_at_start_ = 0;
   std::uint64_t bytes_out_at_start_ = 0;
-  std::chrono::steady_clock::time_point started_{};
-  std::chrono::system_clock::time_point started_wall_{};
   http::BodyFraming response_framing_ = http::BodyFraming::None;
   State state_ = State::Head;
   TimerFor timer_for_ = TimerFor::None;

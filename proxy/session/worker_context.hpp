@@ -14,6 +14,7 @@
 
 #include <fairlead/config.hpp>
 #include <fairlead/stats.hpp>
+#include "net/heap_reclaim.hpp"
 #include "net/loop.hpp"
 #include "upstream/conn_pool.hpp"
 
@@ -61,6 +62,7 @@ struct WorkerContext {
   bool draining = false;
   std::uint64_t rng_state = 0;
   std::uint64_t next_connection_id = 1;
+  net::HeapReclaim heap_reclaim{loop};
 
   // splitmix64: request ids need uniqueness, not secrecy, and must not cost a syscall.
   std::uint64_t random() noexcept {

@@ -3,7 +3,7 @@
 namespace fairlead::upstream {
 
 UpstreamConnection::UpstreamConnection(net::Loop& loop, std::size_t endpoint_index, User* user)
-    : timer_(loop.raw(), this, &UpstreamConnection::onTimer),
+    : timer_(loop, this, &UpstreamConnection::onTimer),
       user_(user),
       endpoint_index_(endpoint_index) {}
 
