@@ -40,4 +40,27 @@ std::uint16_t portOf(const sockaddr_storage& addr) noexcept {
   return 0;
 }
 
+std::string ipText(const sockaddr& addr) {
+  if (addr.sa_family == AF_INET) {
+    // inet_ntop goes through printf; this is on the path of every new client.
+    const auto* b = reinterpret_cast<const std::uint8_t*>(
+        &reinterpret_cast<const sockaddr_in*>(&addr)->sin_addr);
+    std::string text;
+    text.reserve(15);
+    for (int i = 0; i < 4; ++i) {
+      if (i != 0) text.push_back('.');
+      const unsigned v = b[i];
+      if (v >= 100) text.push_back(static_cast<char>('0' + v / 100));
+      if (v >= 10) text.push_back(static_cast<char>('0' + v / 10 % 10));
+      text.push_back(static_cast<char>('0' + v % 10));
+    }
+    return text;
+  }
+  char text[INET6_ADDRSTRLEN] = {};
+  if (addr.sa_family == AF_INET6) {
+    uv_ip6_name(reinterpret_cast<const sockaddr_in6*>(&addr), text, sizeof text);
+  }
+  return text;
+}
+
 }  // namespace fairlead::net

@@ -15,5 +15,7 @@ Result<sockaddr_storage> toSockaddr(const HostPort& hp);
 // Resolves a host name with getaddrinfo; blocking, so only for start-up and the control loop.
 Result<sockaddr_storage> resolveBlocking(const HostPort& hp);
 std::uint16_t portOf(const sockaddr_storage& addr) noexcept;
+// "1.2.3.4" or "2001:db8::1" (no port); empty for other families.
+std::string ipText(const sockaddr& addr);
 
 }  // namespace fairlead::net

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "core/assert.hpp"
+#include "net/address.hpp"
 
 namespace fairlead::net {
 
@@ -33,15 +34,7 @@ void tune(uv_tcp_t* tcp) { uv_tcp_nodelay(tcp, 1); }
 
 }  // namespace
 
-std::string TcpConnection::peerIp() const {
-  char text[INET6_ADDRSTRLEN] = {};
-  if (peer_.any.sa_family == AF_INET) {
-    uv_ip4_name(&peer_.v4, text, sizeof text);
-  } else if (peer_.any.sa_family == AF_INET6) {
-    uv_ip6_name(&peer_.v6, text, sizeof text);
-  }
-  return text;
-}
+std::string TcpConnection::peerIp() const { return ipText(peer_.any); }
 
 TcpConnection::TcpConnection(Loop& loop, Box* box, Handler* handler) noexcept
     : loop_(loop), box_(box), handler_(handler) {

@@ -73,6 +73,16 @@ bool usableRequestId(std::string_view id) noexcept {
   return true;
 }
 
+// 32 hex digits from two 64-bit draws, written in place (the string's capacity is reused).
+void appendRandomId(WorkerContext& ctx, std::string& id) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  id.resize(32);
+  for (int half = 0; half < 2; ++half) {
+    std::uint64_t v = ctx.random();
+    for (int i = 15; i >= 0; --i, v >>= 4) id[static_cast<std::size_t>(half * 16 + i)] = kHex[v & 0xf];
+  }
+}
+
 }  // namespace
 
 struct DownstreamSession::Active {
@@ -81,6 +91,7 @@ struct DownstreamSession::Active {
 
   http::MessageParser parser;
   std::string pending_input;  // bytes after the current request: pipelined, or early tunnel bytes
+  std::string client_ip;  // formatted once per burst of requests, not per request
   std::string request_id;
   std::string method;
   std::string target;
@@ -278,19 +289,17 @@ int DownstreamSession::onHead(http::MessageHead& head) noexcept {
   if (given != nullptr && usableRequestId(given->value)) {
     active.request_id = given->value;
   } else {
-    active.request_id.clear();  // formatted in place: the capacity is reused per request
-    fmt::format_to(std::back_inserter(active.request_id), "{:016x}{:016x}", ctx_.random(),
-                   ctx_.random());
+    appendRandomId(ctx_, active.request_id);
   }
 
   auto& cluster = ctx_.clusters.front();
   const auto framing = http::requestFraming(head);
   std::string bytes;
   bytes.reserve(512);
-  const std::string client_ip = client_->peerIp();
+  if (active.client_ip.empty()) active.client_ip = client_->peerIp();
   http::writeRequestHead(head,
                          http::RequestContext{
-                             .client_ip = client_ip,
+                             .client_ip = active.client_ip,
                              .client_trusted = trusted_peer_,
                              .proto = "http",
                              .listener_port = listener_port_,
