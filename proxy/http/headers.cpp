@@ -30,8 +30,19 @@ bool hasToken(std::string_view value, std::string_view token) noexcept {
   return false;
 }
 
+Header& Headers::append() {
+  if (size_ == fields_.size()) {
+    if (fields_.empty()) fields_.reserve(8);  // most messages: no regrowth
+    fields_.emplace_back();
+  } else {
+    fields_[size_].name.clear();
+    fields_[size_].value.clear();
+  }
+  return fields_[size_++];
+}
+
 const Header* Headers::find(std::string_view name) const noexcept {
-  for (const auto& h : fields_) {
+  for (const auto& h : *this) {
     if (iequals(h.name, name)) return &h;
   }
   return nullptr;
@@ -39,7 +50,7 @@ const Header* Headers::find(std::string_view name) const noexcept {
 
 std::size_t Headers::count(std::string_view name) const noexcept {
   std::size_t n = 0;
-  for (const auto& h : fields_) n += iequals(h.name, name) ? 1 : 0;
+  for (const auto& h : *this) n += iequals(h.name, name) ? 1 : 0;
   return n;
 }
 

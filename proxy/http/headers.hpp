@@ -2,6 +2,7 @@
 // the small token helpers RFC 9110 field values need. Plain values; no thread affinity.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,21 +19,33 @@ bool iequals(std::string_view a, std::string_view b) noexcept;
 bool hasToken(std::string_view value, std::string_view token) noexcept;
 std::string_view trim(std::string_view s) noexcept;
 
+// Clearing keeps the fields' strings, so a parser that is reused (one per client connection, one
+// per upstream connection) fills the same buffers message after message instead of allocating.
 class Headers {
  public:
-  void add(std::string name, std::string value) {
-    fields_.push_back(Header{std::move(name), std::move(value)});
+  // A new empty field at the end, for the parser to fill piece by piece.
+  Header& append();
+  void add(std::string_view name, std::string_view value) {
+    Header& h = append();
+    h.name.assign(name);
+    h.value.assign(value);
   }
   const Header* find(std::string_view name) const noexcept;
   std::size_t count(std::string_view name) const noexcept;
-  void clear() noexcept { fields_.clear(); }
-  bool empty() const noexcept { return fields_.empty(); }
-  std::size_t size() const noexcept { return fields_.size(); }
+  void clear() noexcept { size_ = 0; }
+  // Clears and gives the memory back (after an unusually large message).
+  void release() noexcept {
+    std::vector<Header>().swap(fields_);
+    size_ = 0;
+  }
+  bool empty() const noexcept { return size_ == 0; }
+  std::size_t size() const noexcept { return size_; }
   auto begin() const noexcept { return fields_.begin(); }
-  auto end() const noexcept { return fields_.end(); }
+  auto end() const noexcept { return fields_.begin() + static_cast<std::ptrdiff_t>(size_); }
 
  private:
-  std::vector<Header> fields_;
+  std::vector<Header> fields_;  // [0, size_) in use; the rest are spare buffers
+  std::size_t size_ = 0;
 };
 
 }  // namespace fairlead::http

@@ -1,5 +1,7 @@
 #include "http/message_parser.hpp"
 
+#include "core/assert.hpp"
+
 #include <cstring>
 
 namespace fairlead::http {
@@ -10,6 +12,9 @@ MessageParser& self(llhttp_t* p) noexcept { return *static_cast<MessageParser*>(
 // RFC 9112 §7.1.1 puts no limit on chunk extensions; an attacker can use them to make a proxy
 // parse without end while no body byte moves. 4 KiB per message is far above any real use.
 constexpr std::uint64_t kMaxChunkExtensionBytes = 4096;
+// A parser keeps its header buffers from one message to the next, unless a head was this large:
+// one unusual request must not make its connection hold the memory for good.
+constexpr std::uint64_t kRetainHeadBytes = 8 * 1024;
 
 }  // namespace
 
@@ -51,10 +56,20 @@ const llhttp_settings_t& MessageParser::settings() noexcept {
 }
 
 MessageParser::MessageParser(llhttp_type_t type, Sink& sink, std::size_t max_head_bytes)
-    : sink_(sink), max_head_bytes_(max_head_bytes) {
+    : MessageParser(type, max_head_bytes) {
+  sink_ = &sink;
+}
+
+MessageParser::MessageParser(llhttp_type_t type, std::size_t max_head_bytes)
+    : sink_(nullptr), max_head_bytes_(max_head_bytes) {
   // llhttp only reads the table; the cast is its API's, not a licence to write.
   llhttp_init(&parser_, type, const_cast<llhttp_settings_t*>(&settings()));
   parser_.data = this;
+}
+
+int MessageParser::malformed() noexcept {
+  failure_ = Failure::Malformed;
+  return -1;
 }
 
 int MessageParser::countHead(std::size_t n) noexcept {
@@ -68,10 +83,14 @@ int MessageParser::countHead(std::size_t n) noexcept {
 
 int MessageParser::onMessageBegin(llhttp_t* p) noexcept {
   auto& s = self(p);
-  s.head_.clear();
-  s.trailers_.clear();
-  s.field_.clear();
-  s.value_.clear();
+  if (s.head_bytes_ > kRetainHeadBytes) {
+    s.head_ = MessageHead{};
+    s.trailers_.release();
+  } else {
+    s.head_.clear();
+    s.trailers_.clear();
+  }
+  s.field_ = nullptr;
   s.head_bytes_ = 0;
   s.extension_bytes_ = 0;
   s.in_message_ = true;
@@ -99,26 +118,25 @@ int MessageParser::onMethod(llhttp_t* p, const char* at, std::size_t n) noexcept
 
 int MessageParser::onHeaderField(llhttp_t* p, const char* at, std::size_t n) noexcept {
   auto& s = self(p);
-  s.field_.append(at, n);
+  if (s.field_ == nullptr) s.field_ = &(s.head_done_ ? s.trailers_ : s.head_.headers).append();
+  s.field_->name.append(at, n);
   return s.countHead(n + 4);  // ": " and CRLF count toward the limit like the client sent them
 }
 
 int MessageParser::onHeaderValue(llhttp_t* p, const char* at, std::size_t n) noexcept {
   auto& s = self(p);
-  s.value_.append(at, n);
+  if (s.field_ == nullptr) return s.malformed();  // llhttp never sends a value without a name
+  s.field_->value.append(at, n);
   return s.countHead(n);
 }
 
 int MessageParser::onHeaderValueComplete(llhttp_t* p) noexcept {
   auto& s = self(p);
+  if (s.field_ == nullptr) return s.malformed();
   // llhttp drops leading whitespace but keeps trailing (RFC 9110 §5.5: OWS is not part of it).
-  while (!s.value_.empty() && (s.value_.back() == ' ' || s.value_.back() == '\t')) {
-    s.value_.pop_back();
-  }
-  auto& target = s.head_done_ ? s.trailers_ : s.head_.headers;
-  target.add(std::move(s.field_), std::move(s.value_));
-  s.field_.clear();
-  s.value_.clear();
+  std::string& value = s.field_->value;
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.pop_back();
+  s.field_ = nullptr;
   return 0;
 }
 
@@ -134,13 +152,13 @@ int MessageParser::onHeadersComplete(llhttp_t* p) noexcept {
   h.has_content_length = (p->flags & F_CONTENT_LENGTH) != 0;
   h.content_length = h.has_content_length ? p->content_length : 0;
   s.head_done_ = true;
-  const int verdict = s.sink_.onHead(h);
+  const int verdict = s.sink_->onHead(h);
   if (verdict < 0) s.failure_ = Failure::SinkError;
   return verdict;
 }
 
 int MessageParser::onBody(llhttp_t* p, const char* at, std::size_t n) noexcept {
-  self(p).sink_.onBody(std::string_view(at, n));
+  self(p).sink_->onBody(std::string_view(at, n));
   return 0;
 }
 
@@ -157,7 +175,7 @@ int MessageParser::onChunkExtension(llhttp_t* p, const char*, std::size_t n) noe
 int MessageParser::onMessageCompleteCb(llhttp_t* p) noexcept {
   auto& s = self(p);
   s.in_message_ = false;
-  s.sink_.onMessageComplete(s.trailers_);
+  s.sink_->onMessageComplete(s.trailers_);
   return HPE_PAUSED;  // one message at a time: the caller decides when the next may start
 }
 
@@ -227,6 +245,7 @@ bool MessageParser::headBytesValid(std::string_view data) noexcept {
 }
 
 MessageParser::Outcome MessageParser::execute(std::string_view data) noexcept {
+  FL_ASSERT(sink_ != nullptr, "a connection's parser is used before restart()");
   if (scanning_head_ && !headBytesValid(data)) {
     failure_ = Failure::Malformed;
     return {Status::Error, 0};
@@ -247,6 +266,17 @@ MessageParser::Outcome MessageParser::finish() noexcept {
   if (err == HPE_OK && !in_message_) return {Status::NeedMore, 0};
   if (failure_ == Failure::None) failure_ = Failure::Malformed;
   return {Status::Error, 0};
+}
+
+void MessageParser::restart(Sink& sink) noexcept {
+  sink_ = &sink;
+  llhttp_reset(&parser_);  // keeps type, settings and data
+  failure_ = Failure::None;
+  in_message_ = false;
+  head_done_ = false;
+  field_ = nullptr;
+  extension_bytes_ = 0;
+  next();
 }
 
 void MessageParser::next() noexcept {

@@ -61,6 +61,9 @@ class MessageParser {
   enum class Failure : std::uint8_t { None, Malformed, HeadTooLarge, BadMethod, SinkError };
 
   MessageParser(llhttp_type_t type, Sink& sink, std::size_t max_head_bytes);
+  // Without a sink until restart(): for a parser that belongs to a connection and serves one
+  // exchange after another.
+  MessageParser(llhttp_type_t type, std::size_t max_head_bytes);
   MessageParser(const MessageParser&) = delete;
   MessageParser& operator=(const MessageParser&) = delete;
 
@@ -69,6 +72,8 @@ class MessageParser {
   Outcome finish() noexcept;
   // Ready for the next message after Complete.
   void next() noexcept;
+  // Forgets whatever state the last user left and reports to `sink` from now on.
+  void restart(Sink& sink) noexcept;
 
   Failure failure() const noexcept { return failure_; }
   const char* reason() const noexcept { return llhttp_get_error_reason(&parser_); }
@@ -90,16 +95,16 @@ class MessageParser {
   static int onChunkExtension(llhttp_t* p, const char* at, std::size_t n) noexcept;
   static int onMessageCompleteCb(llhttp_t* p) noexcept;
   int countHead(std::size_t n) noexcept;
+  int malformed() noexcept;
   bool headBytesValid(std::string_view data) noexcept;
   Outcome outcome(llhttp_errno_t err, std::string_view data) noexcept;
 
   llhttp_t parser_{};
-  Sink& sink_;
+  Sink* sink_;
   std::size_t max_head_bytes_;
   MessageHead head_;
   Headers trailers_;
-  std::string field_;
-  std::string value_;
+  Header* field_ = nullptr;  // the field being received, in head_.headers or trailers_
   std::uint64_t head_bytes_ = 0;
   std::uint64_t extension_bytes_ = 0;
   Failure failure_ = Failure::None;

@@ -8,7 +8,6 @@ namespace fairlead::session {
 namespace {
 
 // Larger than any sane response head, small enough that a broken upstream cannot make us buffer.
-constexpr std::size_t kMaxResponseHeadBytes = 64 * 1024;
 // A request this small is kept until the first response byte so that the keep-alive race can be
 // retried on a fresh connection; a larger one streams without a copy and is never replayed.
 constexpr std::size_t kMaxReplayBytes = 64 * 1024;
@@ -20,8 +19,7 @@ using Clock = std::chrono::steady_clock;
 Exchange::Exchange(WorkerContext& ctx, ClusterRuntime& cluster, Listener& listener)
     : ctx_(ctx),
       cluster_(cluster),
-      listener_(listener),
-      parser_(HTTP_RESPONSE, *this, kMaxResponseHeadBytes) {}
+      listener_(listener) {}
 
 Exchange::~Exchange() { abort(); }
 
@@ -56,6 +54,7 @@ void Exchange::attach(std::unique_ptr<upstream::UpstreamConnection> conn) {
   conn_ = std::move(conn);
   connecting_ = false;
   conn_->timer().stop();
+  conn_->responseParser().restart(*this);
   conn_->tcp().output().append(request_bytes_);
   // Kept as the replay copy while it may still be needed; else the memory goes now.
   if (!replayable_ || request_bytes_.size() > kMaxReplayBytes) dropReplay();
@@ -234,18 +233,18 @@ void Exchange::consumeResponse(std::string_view data) noexcept {
     dropReplay();
   }
   while (!data.empty() && !done_) {
-    const auto outcome = parser_.execute(data);
+    const auto outcome = conn_->responseParser().execute(data);
     switch (outcome.status) {
       case http::MessageParser::Status::NeedMore:
         return;
       case http::MessageParser::Status::Error:
-        failOrRetry(Error{Errc::BadResponse, Side::Upstream, 0, parser_.reason()}, true);
+        failOrRetry(Error{Errc::BadResponse, Side::Upstream, 0, conn_->responseParser().reason()}, true);
         return;
       case http::MessageParser::Status::Complete:
       case http::MessageParser::Status::Upgrade:
         data.remove_prefix(outcome.consumed);
         if (!response_complete_) {
-          parser_.next();  // an interim 1xx: the final response follows
+          conn_->responseParser().next();  // an interim 1xx: the final response follows
           continue;
         }
         // Bytes after a complete response on a connection we own alone mean it cannot be reused;
@@ -274,7 +273,7 @@ void Exchange::onUpstreamReadEnd(upstream::UpstreamConnection& conn, int status)
   if (response_bytes_ && status == UV_EOF) {
     // A close-delimited body ends here; anything else was cut short.
     response_keep_alive_ = false;
-    const auto outcome = parser_.finish();
+    const auto outcome = conn_->responseParser().finish();
     if (outcome.status == http::MessageParser::Status::Complete && response_complete_) {
       completeResponse(true);
       listener_.onUpstreamReadDone();

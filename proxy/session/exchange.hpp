@@ -98,7 +98,6 @@ class Exchange final : public net::Deletable,
   WorkerContext& ctx_;
   ClusterRuntime& cluster_;
   Listener& listener_;
-  http::MessageParser parser_;
   std::unique_ptr<upstream::UpstreamConnection> conn_;
   // The request as sent so far: what waits for a connection to attach, and after that the copy a
   // safe retry would resend, kept while the request is replayable (<= kMaxReplayBytes) and no

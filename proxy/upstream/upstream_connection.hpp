@@ -1,10 +1,12 @@
 // UpstreamConnection: one TCP connection to an endpoint, with the timer that guards it (connect,
-// first response byte, or pool idle: one at a time). Owned by the Exchange using it, or by the
-// ConnPool while idle; lives on one worker loop.
+// first response byte, or pool idle: one at a time) and the parser of the responses it carries
+// (an HTTP/1.1 connection is one stream of messages; reusing the parser reuses its buffers).
+// Owned by the Exchange using it, or by the ConnPool while idle; lives on one worker loop.
 #pragma once
 
 #include <memory>
 
+#include "http/message_parser.hpp"
 #include "net/loop.hpp"
 #include "net/tcp_connection.hpp"
 #include "net/timer.hpp"
@@ -14,6 +16,8 @@ namespace fairlead::upstream {
 
 class UpstreamConnection final : public net::Deletable, private net::TcpConnection::Handler {
  public:
+  static constexpr std::size_t kMaxResponseHeadBytes = 64 * 1024;
+
   // Whoever currently uses the connection. Each event may close the connection; re-check after.
   class User {
    public:
@@ -35,6 +39,8 @@ class UpstreamConnection final : public net::Deletable, private net::TcpConnecti
   void setUser(User* user) noexcept { user_ = user; }
   net::TcpConnection& tcp() noexcept { return *tcp_; }
   net::Timer& timer() noexcept { return timer_; }
+  // Restart it for each exchange: it reports to whoever used it last until then.
+  http::MessageParser& responseParser() noexcept { return response_parser_; }
   std::size_t endpointIndex() const noexcept { return endpoint_index_; }
   // Served at least one response before: the keep-alive race can have closed it under us.
   bool reused() const noexcept { return responses_ > 0; }
@@ -54,6 +60,7 @@ class UpstreamConnection final : public net::Deletable, private net::TcpConnecti
 
   std::unique_ptr<net::TcpConnection> tcp_;
   net::Timer timer_;
+  http::MessageParser response_parser_{HTTP_RESPONSE, kMaxResponseHeadBytes};
   User* user_;
   std::size_t endpoint_index_;
   std::uint64_t responses_ = 0;

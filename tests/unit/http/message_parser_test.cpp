@@ -244,6 +244,28 @@ TEST(MessageParser, ReadsPipelinedRequestsAtEverySplit) {
                     "body xy", "complete", "complete-status"}));
 }
 
+// The parser reuses its header buffers between messages and drops them after a large head:
+// either way each message must see exactly its own fields and trailers.
+TEST(MessageParser, EachMessageSeesOnlyItsOwnFieldsAcrossReuse) {
+  const std::string big(9000, 'v');
+  const auto t = whole(
+      "PUT /1 HTTP/1.1\r\nHost: a\r\nX-Long: " + std::string(40, 'l') +
+      "\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nT-One: 1\r\nT-Two: 2\r\n\r\n"
+      "GET /2 HTTP/1.1\r\nHost: b\r\nX-Big: " + big + "\r\n\r\n"
+      "PUT /3 HTTP/1.1\r\nHost: c\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nT-Three: 3\r\n\r\n"
+      "GET /4 HTTP/1.1\r\nHost: d\r\n\r\n",
+      Options{.max_head = 16384});
+  EXPECT_EQ(t.events,
+            (Events{"head PUT /1 HTTP/1.1 [Host: a] [X-Long: " + std::string(40, 'l') +
+                        "] [Transfer-Encoding: chunked] keep-alive chunked",
+                    "complete [T-One: 1] [T-Two: 2]", "complete-status",
+                    "head GET /2 HTTP/1.1 [Host: b] [X-Big: " + big + "] keep-alive", "complete",
+                    "complete-status",
+                    "head PUT /3 HTTP/1.1 [Host: c] [Transfer-Encoding: chunked] keep-alive chunked",
+                    "complete [T-Three: 3]", "complete-status",
+                    "head GET /4 HTTP/1.1 [Host: d] keep-alive", "complete", "complete-status"}));
+}
+
 TEST(MessageParser, ReportsUpgradeRequestAndLeavesTheRest) {
   const std::string head =
       "GET /chat HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n";
