@@ -15,6 +15,15 @@ void appendNumber(std::uint64_t n, std::string& out, int base = 10) {
   out.append(buf, static_cast<std::size_t>(end - buf));
 }
 
+// One allocation for the whole head instead of a string doubling its way up field by field: the
+// fields as received, what we add (`extra` for the caller's own values), and room for our
+// framing and forwarding fields.
+void reserveForHead(const MessageHead& m, std::size_t extra, std::string& out) {
+  std::size_t need = 32 + m.method.size() + m.target.size() + m.reason.size() + extra + 160;
+  for (const auto& h : m.headers) need += h.name.size() + h.value.size() + 4;
+  out.reserve(out.size() + need);
+}
+
 void appendField(std::string& out, std::string_view name, std::string_view value) {
   out.append(name).append(": ").append(value).append("\r\n");
 }
@@ -83,6 +92,8 @@ Target splitTarget(std::string_view target) noexcept {
 }
 
 void writeRequestHead(const MessageHead& req, const RequestContext& ctx, std::string& out) {
+  reserveForHead(req, ctx.client_ip.size() + ctx.upstream_authority.size() +
+                          ctx.request_id_header.size() + ctx.request_id.size(), out);
   const Target target = splitTarget(req.target);
   out.append(req.method).append(" ");
   if (!target.authority.empty() && target.origin_form.starts_with('?')) out.push_back('/');
@@ -147,6 +158,7 @@ void writeRequestHead(const MessageHead& req, const RequestContext& ctx, std::st
 
 void writeResponseHead(const MessageHead& resp, BodyFraming framing, bool keep_alive,
                        bool client_http10, std::string& out) {
+  reserveForHead(resp, 0, out);
   out.append("HTTP/1.1 ");
   appendNumber(static_cast<std::uint64_t>(resp.status), out);
   out.append(" ").append(resp.reason).append("\r\n");

@@ -62,6 +62,7 @@ class Loop {
   std::mutex posted_mutex_;
   std::vector<std::function<void()>> posted_;
   std::vector<std::unique_ptr<Deletable>> doomed_;
+  std::vector<std::unique_ptr<Deletable>> dying_;  // the batch being destroyed by onIdle
   std::unique_ptr<char[]> read_buffer_;
   TimerQueue timers_;
 };

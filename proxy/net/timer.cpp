@@ -38,16 +38,13 @@ TimerQueue::TimerQueue(uv_loop_t* loop) : loop_(loop) {
   driver_ = std::move(*driver);
 }
 
-TimerQueue::~TimerQueue() {
-  close();
-  for (auto& list : lists_) delete list.head;
-}
+TimerQueue::~TimerQueue() { close(); }
 
 void TimerQueue::close() noexcept {
   driver_.close();
   // Timers still armed now never fire; unlinking keeps their owners' destructors safe.
   for (auto& list : lists_) {
-    while (list.head->next_ != list.head) list.head->next_->unlink();
+    while (list.head->next_ != list.head.get()) list.head->next_->unlink();
   }
 }
 
@@ -61,14 +58,14 @@ void TimerQueue::add(Timer& t, std::uint64_t after_ms) noexcept {
     }
   }
   if (list == nullptr) {
-    auto* sentinel = new Timer;
-    sentinel->prev_ = sentinel->next_ = sentinel;
-    lists_.push_back(List{after_ms, sentinel});
+    std::unique_ptr<Timer> sentinel(new Timer);
+    sentinel->prev_ = sentinel->next_ = sentinel.get();
+    lists_.push_back(List{after_ms, std::move(sentinel)});
     list = &lists_.back();
   }
   // Loop time only grows, so appending keeps every list sorted by deadline.
   t.due_ = uv_now(loop_) + after_ms;
-  Timer* head = list->head;
+  Timer* head = list->head.get();
   t.prev_ = head->prev_;
   t.next_ = head;
   head->prev_->next_ = &t;
@@ -108,7 +105,7 @@ Timer* TimerQueue::earliest() const noexcept {
   Timer* first = nullptr;
   for (const auto& list : lists_) {
     Timer* head = list.head->next_;
-    if (head != list.head && (first == nullptr || head->due_ < first->due_)) first = head;
+    if (head != list.head.get() && (first == nullptr || head->due_ < first->due_)) first = head;
   }
   return first;
 }

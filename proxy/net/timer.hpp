@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include <uv.h>
@@ -64,7 +65,7 @@ class TimerQueue {
   friend class Timer;
   struct List {
     std::uint64_t duration_ms;
-    Timer* head;  // sentinel, heap-allocated so that the vector may grow without moving it
+    std::unique_ptr<Timer> head;  // sentinel; on the heap, so the vector may grow under it
   };
 
   void add(Timer& t, std::uint64_t after_ms) noexcept;

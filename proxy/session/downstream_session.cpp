@@ -295,7 +295,6 @@ int DownstreamSession::onHead(http::MessageHead& head) noexcept {
   auto& cluster = ctx_.clusters.front();
   const auto framing = http::requestFraming(head);
   std::string bytes;
-  bytes.reserve(512);
   if (active.client_ip.empty()) active.client_ip = client_->peerIp();
   http::writeRequestHead(head,
                          http::RequestContext{
