@@ -55,7 +55,14 @@ Result<> Worker::start() {
     const std::uint16_t port = sockets_[i].port;
     auto listener = net::TcpListener::adopt(
         *loop_, std::exchange(sockets_[i], net::TcpListener::Bound{}),
-        [this, port](uv_stream_t* server) { onConnection(server, port); });
+        [this, port](net::TcpListener::Accepted a) { onConnection(a, port); },
+        [this, port](int error, std::chrono::milliseconds pause) {
+          session::bump(ctx_->counters.accept_pauses_total);
+          // Once per episode: while descriptors stay exhausted the pause repeats every 100 ms.
+          if (std::exchange(accept_exhausted_, true)) return;
+          ctx_->log->warn("listener :{}: accept failed ({}); not accepting for {} ms", port,
+                          uv_strerror(uv_translate_sys_error(error)), pause.count());
+        });
     if (!listener) return tl::unexpected(listener.error());
     listeners_.push_back(std::move(*listener));
   }
@@ -68,8 +75,9 @@ Result<> Worker::start() {
   return {};
 }
 
-void Worker::onConnection(uv_stream_t* server, std::uint16_t port) {
-  auto conn = net::TcpConnection::accept(*loop_, server, nullptr);
+void Worker::onConnection(net::TcpListener::Accepted accepted, std::uint16_t port) {
+  accept_exhausted_ = false;
+  auto conn = net::TcpConnection::adopt(*loop_, accepted.fd, accepted.peer, nullptr);
   if (!conn) return;
   const bool over_limit =
       sessions_.size() >= ctx_->max_connections || ctx_->draining;

@@ -36,7 +36,7 @@ class Worker final : private session::DownstreamSession::Owner {
   void join();
 
  private:
-  void onConnection(uv_stream_t* server, std::uint16_t port);
+  void onConnection(net::TcpListener::Accepted accepted, std::uint16_t port);
   void closeListeners();
   void sessionClosed(session::DownstreamSession& s) noexcept override;
   void checkDrained();
@@ -53,6 +53,7 @@ class Worker final : private session::DownstreamSession::Owner {
   std::function<void()> on_drained_;
   std::function<void()> on_stopped_;
   std::thread thread_;
+  bool accept_exhausted_ = false;  // the pause has been logged; reset by the next accept
 };
 
 }  // namespace fairlead::api

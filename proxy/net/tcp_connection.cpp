@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstring>
 
@@ -34,6 +35,14 @@ void tune(uv_tcp_t* tcp) { uv_tcp_nodelay(tcp, 1); }
 
 }  // namespace
 
+void TcpConnection::setPeer(const sockaddr& addr) noexcept {
+  if (addr.sa_family == AF_INET6) {
+    std::memcpy(&peer_.v6, &addr, sizeof(sockaddr_in6));
+  } else if (addr.sa_family == AF_INET) {
+    std::memcpy(&peer_.v4, &addr, sizeof(sockaddr_in));
+  }
+}
+
 std::string TcpConnection::peerIp() const { return ipText(peer_.any); }
 
 TcpConnection::TcpConnection(Loop& loop, Box* box, Handler* handler) noexcept
@@ -57,18 +66,21 @@ Result<std::unique_ptr<TcpConnection>> TcpConnection::open(Loop& loop, Handler* 
   return std::unique_ptr<TcpConnection>(new TcpConnection(loop, box, handler));
 }
 
-Result<std::unique_ptr<TcpConnection>> TcpConnection::accept(Loop& loop, uv_stream_t* server,
-                                                             Handler* handler) {
+Result<std::unique_ptr<TcpConnection>> TcpConnection::adopt(Loop& loop, int fd,
+                                                            const sockaddr& peer,
+                                                            Handler* handler) {
   auto opened = open(loop, handler);
-  if (!opened) return opened;
+  if (!opened) {
+    ::close(fd);
+    return opened;
+  }
   auto conn = std::move(*opened);
-  Box* box = conn->box_;
-  if (int rc = uv_accept(server, reinterpret_cast<uv_stream_t*>(&box->tcp)); rc != 0) {
-    return fail(Errc::Uv, "uv_accept", rc, Side::Downstream);
+  if (int rc = uv_tcp_open(&conn->box_->tcp, fd); rc != 0) {
+    ::close(fd);
+    return fail(Errc::Uv, "uv_tcp_open", rc, Side::Downstream);
   }
   // TCP_NODELAY came with the socket from the listener (TcpListener::openSocket).
-  int len = sizeof conn->peer_;
-  uv_tcp_getpeername(&box->tcp, &conn->peer_.any, &len);
+  conn->setPeer(peer);
   return conn;
 }
 
@@ -87,11 +99,7 @@ Result<std::unique_ptr<TcpConnection>> TcpConnection::connect(Loop& loop, const 
     delete req;
     return fail(Errc::ConnectRefused, uv_strerror(rc), rc, Side::Upstream);
   }
-  if (addr->sa_family == AF_INET6) {
-    std::memcpy(&conn->peer_.v6, addr, sizeof(sockaddr_in6));
-  } else {
-    std::memcpy(&conn->peer_.v4, addr, sizeof(sockaddr_in));
-  }
+  conn->setPeer(*addr);
   return conn;
 }
 

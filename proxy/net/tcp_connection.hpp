@@ -37,9 +37,10 @@ class TcpConnection final {
     ~Handler() = default;
   };
 
-  // Accepts one pending connection from server. Reading starts with resumeReading().
-  static Result<std::unique_ptr<TcpConnection>> accept(Loop& loop, uv_stream_t* server,
-                                                       Handler* handler);
+  // Takes over an accepted socket (closed here if that fails). Reading starts with
+  // resumeReading().
+  static Result<std::unique_ptr<TcpConnection>> adopt(Loop& loop, int fd, const sockaddr& peer,
+                                                      Handler* handler);
   // Starts a connect; the outcome arrives as onConnect, always on a later loop turn.
   static Result<std::unique_ptr<TcpConnection>> connect(Loop& loop, const sockaddr* addr,
                                                         Handler* handler);
@@ -90,6 +91,7 @@ class TcpConnection final {
   TcpConnection(Loop& loop, Box* box, Handler* handler) noexcept;
   static Result<std::unique_ptr<TcpConnection>> open(Loop& loop, Handler* handler);
   static TcpConnection* ownerOf(const uv_handle_t* h) noexcept;
+  void setPeer(const sockaddr& addr) noexcept;
   void startReading() noexcept;
   void startShutdown() noexcept;
   void readPeer() noexcept;

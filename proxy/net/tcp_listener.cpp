@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -55,35 +56,62 @@ Result<TcpListener::Bound> TcpListener::openSocket(const sockaddr_storage& addr,
 }
 
 Result<std::unique_ptr<TcpListener>> TcpListener::adopt(Loop& loop, Bound bound,
-                                                        OnConnection on_connection) {
-  std::unique_ptr<TcpListener> self(new TcpListener);
+                                                        OnConnection on_connection,
+                                                        OnPause on_pause) {
+  std::unique_ptr<TcpListener> self(new TcpListener(loop));
   self->on_connection_ = std::move(on_connection);
+  self->on_pause_ = std::move(on_pause);
   self->port_ = bound.port;
-  auto handle = UvHandle<uv_tcp_t>::open(loop.raw(), self.get(), [](uv_loop_t* l, uv_tcp_t* t) {
-    return uv_tcp_init(l, t);
+  self->fd_ = bound.fd;  // ours from here on: close() closes it
+  auto handle = UvHandle<uv_poll_t>::open(loop.raw(), self.get(), [fd = bound.fd](uv_loop_t* l,
+                                                                                  uv_poll_t* p) {
+    return uv_poll_init_socket(l, p, fd);
   });
-  if (!handle) {
-    ::close(bound.fd);
-    return tl::unexpected(handle.error());
-  }
+  if (!handle) return tl::unexpected(handle.error());
   self->handle_ = std::move(*handle);
-  if (int rc = uv_tcp_open(self->handle_.get(), bound.fd); rc != 0) {
-    ::close(bound.fd);
-    return fail(Errc::Uv, std::string("uv_tcp_open: ") + uv_strerror(rc), rc);
-  }
-  // The socket already listens; uv_listen only registers it with the loop.
-  if (int rc = uv_listen(reinterpret_cast<uv_stream_t*>(self->handle_.get()), 4096,
-                         &TcpListener::onConnectionCb);
-      rc != 0) {
-    return fail(Errc::Uv, std::string("listen: ") + uv_strerror(rc), rc);
-  }
+  self->startPolling();
   return self;
 }
 
-void TcpListener::onConnectionCb(uv_stream_t* server, int status) noexcept {
-  auto* self = static_cast<TcpListener*>(server->data);
-  if (self == nullptr || status != 0) return;  // EMFILE and friends: the next accept retries
-  self->on_connection_(server);
+void TcpListener::startPolling() noexcept {
+  if (handle_) uv_poll_start(handle_.get(), UV_READABLE, &TcpListener::onReadable);
 }
+
+void TcpListener::close() noexcept {
+  resume_.close();
+  // The poll stops watching the descriptor when closed; only then may the descriptor go.
+  handle_.close();
+  if (fd_ >= 0) ::close(std::exchange(fd_, -1));
+}
+
+void TcpListener::onReadable(uv_poll_t* poll, int status, int) noexcept {
+  auto* self = static_cast<TcpListener*>(poll->data);
+  if (self == nullptr || status != 0) return;
+  sockaddr_storage peer{};
+  socklen_t len = sizeof peer;
+  const int fd = ::accept4(self->fd_, reinterpret_cast<sockaddr*>(&peer), &len,
+                           SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if (fd >= 0) {
+    self->on_connection_(Accepted{fd, *reinterpret_cast<const sockaddr*>(&peer)});
+    return;
+  }
+  switch (errno) {
+    case EMFILE:
+    case ENFILE:
+    case ENOBUFS:
+    case ENOMEM: {
+      // The connection stays in the backlog and the socket stays readable: polling on would spin.
+      const int err = errno;
+      uv_poll_stop(poll);
+      self->resume_.start(kPauseWhenExhausted);
+      if (self->on_pause_) self->on_pause_(err, kPauseWhenExhausted);
+      return;
+    }
+    default:
+      return;  // EAGAIN (another wake-up took it), ECONNABORTED (the client gave up), EINTR
+  }
+}
+
+void TcpListener::onResume(void* self) noexcept { static_cast<TcpListener*>(self)->startPolling(); }
 
 }  // namespace fairlead::net

@@ -7,6 +7,7 @@ void Counters::addTo(Stats& out) const noexcept {
   out.downstream_connections_total += get(downstream_connections_total);
   out.downstream_connections_active += get(downstream_connections_active);
   out.downstream_connections_refused += get(downstream_connections_refused);
+  out.accept_pauses_total += get(accept_pauses_total);
   out.requests_total += get(requests_total);
   out.requests_active += get(requests_active);
   for (int i = 0; i < 6; ++i) out.responses_by_class[i] += get(responses_by_class[i]);

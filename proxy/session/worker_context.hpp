@@ -24,6 +24,7 @@ struct Counters {
   std::atomic<std::uint64_t> downstream_connections_total{0};
   std::atomic<std::uint64_t> downstream_connections_active{0};
   std::atomic<std::uint64_t> downstream_connections_refused{0};
+  std::atomic<std::uint64_t> accept_pauses_total{0};
   std::atomic<std::uint64_t> requests_total{0};
   std::atomic<std::uint64_t> requests_active{0};
   std::atomic<std::uint64_t> responses_by_class[6] = {};

@@ -114,6 +114,7 @@ std::string describe(const Stats& s) {
   }
   add("upstream_connections_total", s.upstream_connections_total);
   add("upstream_retries_total", s.upstream_retries_total);
+  add("accept_pauses_total", s.accept_pauses_total);
   add("bytes_received", s.bytes_received);
   add("bytes_sent", s.bytes_sent);
   return out;

@@ -9,6 +9,7 @@ struct Stats {
   std::uint64_t downstream_connections_total = 0;
   std::uint64_t downstream_connections_active = 0;
   std::uint64_t downstream_connections_refused = 0;  // over limits.max_connections
+  std::uint64_t accept_pauses_total = 0;  // out of descriptors: accepting paused for 100 ms
   std::uint64_t requests_total = 0;
   std::uint64_t requests_active = 0;
   std::uint64_t responses_by_class[6] = {};  // index 1..5: 1xx..5xx
