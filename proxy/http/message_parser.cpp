@@ -221,6 +221,13 @@ bool MessageParser::headBytesValid(std::string_view data) noexcept {
     if (c == '\n' && prev_ != '\r') return false;
     if (prev_ == '\r' && c != '\n') return false;
     if (c == '\r' || c == '\n') {
+      if (in_start_line_ && crlf_run_ >= 2) {
+        // An empty line before the start line, which llhttp skips (RFC 9112 §2.2): the head has
+        // not begun, so this CRLF neither ends it nor leaves the start line.
+        crlf_run_ = c == '\r' ? 3 : 2;
+        prev_ = c;
+        continue;
+      }
       if (++crlf_run_ == 4) scanning_head_ = false;  // CRLF CRLF: the head ends here
       if (c == '\n') {
         in_start_line_ = false;

@@ -106,6 +106,10 @@ std::vector<Case> cases() {
       {"BareLfEndingTheHead", "GET / HTTP/1.1\r\nHost: x\r\n\n"s, {400}},
       {"BareCrEndingAHeader", "GET / HTTP/1.1\r\nHost: x\rX-A: b\r\n\r\n"s, {400}},
       {"CrInsideAValue", "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n"s, {400}},
+      // An empty line before the request line is skipped (RFC 9112 §2.2), not taken as the head's end.
+      {"ObsFoldAfterALeadingEmptyLine",
+       "\r\n" + kPost + "X-Pad: a\r\n Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\nhello", {400}},
+      {"BareLfAfterALeadingEmptyLine", "\r\nGET / HTTP/1.1\r\nHost: x\nX-A: b\r\n\r\n"s, {400}},
 
       // --- Control characters and bad names (RFC 9110 §5.1, §5.5) -----------------------------
       {"NulInAValue", "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\0b\r\n\r\n"s, {400}},

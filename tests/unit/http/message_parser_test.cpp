@@ -358,6 +358,23 @@ TEST(MessageParser, ChecksEachPipelinedHeadForBareLf) {
   EXPECT_EQ(t.failure, Failure::Malformed);
 }
 
+// RFC 9112 §2.2 lets a server skip empty lines before a request line (llhttp does). They are
+// not the head's end: the checks above still apply to the head that follows them.
+TEST(MessageParser, EmptyLinesBeforeTheRequestLineDoNotEndTheChecks) {
+  expectMalformed("\r\nGET / HTTP/1.1\r\nHost: a\r\nX: b\r\n c\r\n\r\n");
+  expectMalformed("\r\n\r\nGET / HTTP/1.1\r\nHost: a\nX: b\r\n\r\n");
+  expectMalformed("\r\nGET  / HTTP/1.1\r\nHost: a\r\n\r\n");
+  expectMalformed("\nGET / HTTP/1.1\r\nHost: a\r\n\r\n");  // a bare LF even there
+  const auto pipelined = everySplit(
+      "GET /1 HTTP/1.1\r\nHost: a\r\n\r\n"
+      "\r\nGET /2 HTTP/1.1\r\nHost: a\r\nX: b\r\n c\r\n\r\n");
+  EXPECT_EQ(pipelined.events, (Events{"head GET /1 HTTP/1.1 [Host: a] keep-alive", "complete",
+                                      "complete-status", "error"}));
+  const auto fine = everySplit("\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_EQ(fine.events,
+            (Events{"head GET / HTTP/1.1 [Host: a] keep-alive", "complete", "complete-status"}));
+}
+
 TEST(MessageParser, BodyBytesAreNotCheckedAsHead) {
   // A body may hold any bytes, bare LF and CR included.
   const auto t = everySplit("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\n\r\na\nb\rc ");
