@@ -86,7 +86,12 @@ void TcpListener::close() noexcept {
 
 void TcpListener::onReadable(uv_poll_t* poll, int status, int) noexcept {
   auto* self = static_cast<TcpListener*>(poll->data);
-  if (self == nullptr || status != 0) return;
+  if (self == nullptr) return;
+  if (status != 0) {
+    // libuv has stopped the poll (an error on the socket): try again later rather than never.
+    self->pause(-status);
+    return;
+  }
   sockaddr_storage peer{};
   socklen_t len = sizeof peer;
   const int fd = ::accept4(self->fd_, reinterpret_cast<sockaddr*>(&peer), &len,
@@ -99,17 +104,19 @@ void TcpListener::onReadable(uv_poll_t* poll, int status, int) noexcept {
     case EMFILE:
     case ENFILE:
     case ENOBUFS:
-    case ENOMEM: {
+    case ENOMEM:
       // The connection stays in the backlog and the socket stays readable: polling on would spin.
-      const int err = errno;
-      uv_poll_stop(poll);
-      self->resume_.start(kPauseWhenExhausted);
-      if (self->on_pause_) self->on_pause_(err, kPauseWhenExhausted);
+      self->pause(errno);
       return;
-    }
     default:
       return;  // EAGAIN (another wake-up took it), ECONNABORTED (the client gave up), EINTR
   }
+}
+
+void TcpListener::pause(int error) noexcept {
+  if (handle_) uv_poll_stop(handle_.get());
+  resume_.start(kPauseWhenExhausted);
+  if (on_pause_) on_pause_(error, kPauseWhenExhausted);
 }
 
 void TcpListener::onResume(void* self) noexcept { static_cast<TcpListener*>(self)->startPolling(); }

@@ -33,7 +33,8 @@ class TcpListener {
     const sockaddr& peer;
   };
   using OnConnection = std::function<void(Accepted)>;
-  // Accepting paused after this error (EMFILE, ENFILE, ENOBUFS, ENOMEM); it resumes by itself.
+  // Accepting paused after this error (EMFILE, ENFILE, ENOBUFS, ENOMEM, or an error libuv saw on
+  // the socket), as an errno value; it resumes by itself.
   using OnPause = std::function<void(int error, std::chrono::milliseconds pause)>;
   static constexpr std::chrono::milliseconds kPauseWhenExhausted{100};
 
@@ -60,6 +61,7 @@ class TcpListener {
   static void onReadable(uv_poll_t* poll, int status, int events) noexcept;
   static void onResume(void* self) noexcept;
   void startPolling() noexcept;
+  void pause(int error) noexcept;
 
   UvHandle<uv_poll_t> handle_;
   Timer resume_;

@@ -212,7 +212,14 @@ void DownstreamSession::onRead(std::string_view data) noexcept {
 }
 
 void DownstreamSession::feed(std::string_view data) noexcept {
-  http::MessageParser& parser = active().parser;
+  Active& active = this->active();
+  http::MessageParser& parser = active.parser;
+  if (!parser.inMessage()) {
+    // A request's clock starts with its first byte, so that one refused before its head is
+    // complete (400, 408, 431) is logged with its own start, not a previous request's.
+    active.started = std::chrono::steady_clock::now();
+    active.started_wall = std::chrono::system_clock::now();
+  }
   const auto outcome = parser.execute(data);
   if (state_ == State::Closing || state_ == State::Closed) return;
   switch (outcome.status) {
@@ -645,8 +652,6 @@ void DownstreamSession::drain() noexcept {
 void DownstreamSession::close() noexcept { closeNow(); }
 
 void DownstreamSession::beginRequestAccounting() noexcept {
-  active_->started = std::chrono::steady_clock::now();
-  active_->started_wall = std::chrono::system_clock::now();
   bytes_out_at_start_ = client_->bytesWritten() + client_->pendingBytes();
 }
 

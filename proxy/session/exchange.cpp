@@ -232,19 +232,23 @@ void Exchange::consumeResponse(std::string_view data) noexcept {
     conn_->timer().stop();
     dropReplay();
   }
+  // The parser belongs to the connection: keep hold of it even if a callback lets the connection go
+  // (it is deleted on a later loop turn, never inside this call).
+  http::MessageParser& parser = conn_->responseParser();
   while (!data.empty() && !done_) {
-    const auto outcome = conn_->responseParser().execute(data);
+    const auto outcome = parser.execute(data);
+    if (done_) return;
     switch (outcome.status) {
       case http::MessageParser::Status::NeedMore:
         return;
       case http::MessageParser::Status::Error:
-        failOrRetry(Error{Errc::BadResponse, Side::Upstream, 0, conn_->responseParser().reason()}, true);
+        failOrRetry(Error{Errc::BadResponse, Side::Upstream, 0, parser.reason()}, true);
         return;
       case http::MessageParser::Status::Complete:
       case http::MessageParser::Status::Upgrade:
         data.remove_prefix(outcome.consumed);
         if (!response_complete_) {
-          conn_->responseParser().next();  // an interim 1xx: the final response follows
+          parser.next();  // an interim 1xx: the final response follows
           continue;
         }
         // Bytes after a complete response on a connection we own alone mean it cannot be reused;
