@@ -27,7 +27,9 @@ class Loop {
  public:
   // Reads land here and are consumed before the read callback returns, so one buffer serves every
   // connection of the loop and an idle connection holds no read buffer at all.
-  static constexpr std::size_t kReadBufferBytes = 64 * 1024;
+  // 256 KiB rather than 64: a 1 MiB upload through the bench moved 25 % more MB/s at 20 % less
+  // CPU per MB (four reads per MiB instead of sixteen); it costs each worker, not each connection.
+  static constexpr std::size_t kReadBufferBytes = 256 * 1024;
 
   explicit Loop(uv_loop_t* loop);
   ~Loop();
