@@ -6,8 +6,6 @@
 #include <utility>
 #include <vector>
 
-#include "core/assert.hpp"
-
 namespace fairlead::core::slab_detail {
 namespace {
 

@@ -94,7 +94,6 @@ class TcpConnection final {
   void setPeer(const sockaddr& addr) noexcept;
   void startReading() noexcept;
   void startShutdown() noexcept;
-  void readPeer() noexcept;
   static void onAlloc(uv_handle_t* h, std::size_t suggested, uv_buf_t* buf) noexcept;
   static void onReadCb(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) noexcept;
   static void onWriteCb(uv_write_t* req, int status) noexcept;

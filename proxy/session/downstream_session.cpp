@@ -73,8 +73,8 @@ bool usableRequestId(std::string_view id) noexcept {
   return true;
 }
 
-// 32 hex digits from two 64-bit draws, written in place (the string's capacity is reused).
-void appendRandomId(WorkerContext& ctx, std::string& id) {
+// 32 hex digits from two 64-bit draws, written over `id` (the string's capacity is reused).
+void writeRandomId(WorkerContext& ctx, std::string& id) {
   static constexpr char kHex[] = "0123456789abcdef";
   id.resize(32);
   for (int half = 0; half < 2; ++half) {
@@ -86,12 +86,12 @@ void appendRandomId(WorkerContext& ctx, std::string& id) {
 }  // namespace
 
 struct DownstreamSession::Active {
-  Active(http::MessageParser::Sink& sink, std::size_t max_head_bytes)
-      : parser(HTTP_REQUEST, sink, max_head_bytes) {}
+  Active(http::MessageParser::Sink& sink, std::size_t max_head_bytes, std::string peer_ip)
+      : parser(HTTP_REQUEST, sink, max_head_bytes), client_ip(std::move(peer_ip)) {}
 
   http::MessageParser parser;
   std::string pending_input;  // bytes after the current request: pipelined, or early tunnel bytes
-  std::string client_ip;  // formatted once per burst of requests, not per request
+  std::string client_ip;  // formatted once per burst of requests, for forwarding and the log
   std::string request_id;
   std::string method;
   std::string target;
@@ -131,7 +131,8 @@ bool DownstreamSession::midRequest() const noexcept {
 DownstreamSession::Active& DownstreamSession::active() {
   if (!active_) {
     active_ = std::make_unique<Active>(static_cast<http::MessageParser::Sink&>(*this),
-                                       ctx_.config->limits.max_request_header_bytes);
+                                       ctx_.config->limits.max_request_header_bytes,
+                                       client_->peerIp());
   }
   return *active_;
 }
@@ -296,13 +297,12 @@ int DownstreamSession::onHead(http::MessageHead& head) noexcept {
   if (given != nullptr && usableRequestId(given->value)) {
     active.request_id = given->value;
   } else {
-    appendRandomId(ctx_, active.request_id);
+    writeRandomId(ctx_, active.request_id);
   }
 
   auto& cluster = ctx_.clusters.front();
   const auto framing = http::requestFraming(head);
   std::string bytes;
-  if (active.client_ip.empty()) active.client_ip = client_->peerIp();
   http::writeRequestHead(head,
                          http::RequestContext{
                              .client_ip = active.client_ip,
@@ -666,6 +666,7 @@ void DownstreamSession::logAccess() noexcept {
   const std::string_view target = a ? std::string_view(a->target) : std::string_view();
   const auto started = a ? a->started : std::chrono::steady_clock::now();
   const auto started_wall = a ? a->started_wall : std::chrono::system_clock::now();
+  const std::string client_ip = a ? a->client_ip : client_->peerIp();
   const auto total = duration_cast<Micros>(std::chrono::steady_clock::now() - started).count();
   const auto upstream_us = exchange_ ? duration_cast<Micros>(exchange_->upstreamDuration()).count() : 0;
   const std::uint64_t in = client_->bytesRead() - bytes_in_at_start_;
@@ -692,11 +693,11 @@ void DownstreamSession::logAccess() noexcept {
     ctx_.access_log->info(
         R"({{"time":"{:%Y-%m-%dT%H:%M:%S}Z","request_id":"{}","client":"{}","method":"{}","path":"{}","status":{},"bytes_in":{},"bytes_out":{},"duration_ms":{:.3f},"upstream":"{}","upstream_ms":{:.3f},"retries":{}}})",
         fmt::gmtime(std::chrono::system_clock::to_time_t(started_wall)), requestId(),
-        client_->peerIp(), escape(method), escape(target), status_, in, out, total / 1000.0,
+        client_ip, escape(method), escape(target), status_, in, out, total / 1000.0,
         upstream, upstream_us / 1000.0, retries);
   } else {
     ctx_.access_log->info("{} {} \"{} {}\" {} in={} out={} {:.3f}ms upstream={} {:.3f}ms retries={}",
-                          client_->peerIp(), requestId(), method, target, status_, in, out,
+                          client_ip, requestId(), method, target, status_, in, out,
                           total / 1000.0, upstream, upstream_us / 1000.0, retries);
   }
 }

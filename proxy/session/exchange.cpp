@@ -7,7 +7,6 @@
 namespace fairlead::session {
 namespace {
 
-// Larger than any sane response head, small enough that a broken upstream cannot make us buffer.
 // A request this small is kept until the first response byte so that the keep-alive race can be
 // retried on a fresh connection; a larger one streams without a copy and is never replayed.
 constexpr std::size_t kMaxReplayBytes = 64 * 1024;

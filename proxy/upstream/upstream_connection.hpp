@@ -16,6 +16,7 @@ namespace fairlead::upstream {
 
 class UpstreamConnection final : public net::Deletable, private net::TcpConnection::Handler {
  public:
+  // Larger than any sane response head, small enough that a broken upstream cannot make us buffer.
   static constexpr std::size_t kMaxResponseHeadBytes = 64 * 1024;
 
   // Whoever currently uses the connection. Each event may close the connection; re-check after.
