@@ -8,8 +8,6 @@
 #include <fairlead/proxy.hpp>
 
 int main() {
-  std::signal(SIGPIPE, SIG_IGN);  // fairlead requires it of its host process
-
   fairlead::Config config = fairlead::Config::defaults();
   config.workers = 1;
   config.listeners.front().address = {"127.0.0.1", 9080};

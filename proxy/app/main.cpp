@@ -81,7 +81,8 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  // libuv writes with write(2): a peer that went away must be an EPIPE, not a dead process.
+  // Sockets are written with MSG_NOSIGNAL; this is for the logs: a closed stdout pipe must be an
+  // EPIPE, not a dead proxy.
   std::signal(SIGPIPE, SIG_IGN);
   uv_loop_t* loop = uv_default_loop();
   auto proxy = fairlead::Proxy::create(loop, std::move(*config));

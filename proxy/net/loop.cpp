@@ -7,7 +7,8 @@ namespace fairlead::net {
 Loop::Loop(uv_loop_t* loop)
     : loop_(loop), thread_(std::this_thread::get_id()),
       read_buffer_(std::make_unique<char[]>(kReadBufferBytes)),
-      timers_(loop) {
+      timers_(loop),
+      poller_(loop) {
   auto async = UvHandle<uv_async_t>::open(loop_, this, [](uv_loop_t* l, uv_async_t* a) {
     return uv_async_init(l, a, &Loop::onAsync);
   });
@@ -28,6 +29,7 @@ void Loop::close() noexcept {
   async_.close();
   idle_.close();
   timers_.close();
+  poller_.close();
   // Destructors may defer more objects (a session frees its exchange's connection): repeat.
   while (!doomed_.empty()) {
     auto batch = std::move(doomed_);

@@ -1,6 +1,7 @@
 // Loop: one libuv loop and the services every object on it shares: post() from other threads,
-// deferDelete() for objects that end inside their own callbacks, the timer queue, and the read
-// buffer all of this loop's connections read into. Owned by the thread that runs the loop.
+// deferDelete() for objects that end inside their own callbacks, the timer queue, the epoll set
+// of its connections, and the read buffer all of them read into. Owned by the thread that runs the
+// loop.
 #pragma once
 
 #include <array>
@@ -13,6 +14,7 @@
 #include <uv.h>
 
 #include "core/assert.hpp"
+#include "net/poller.hpp"
 #include "net/timer.hpp"
 #include "net/uv_handle.hpp"
 
@@ -47,6 +49,7 @@ class Loop {
   void deferDelete(std::unique_ptr<Deletable> obj);
 
   TimerQueue& timers() noexcept { return timers_; }
+  Poller& poller() noexcept { return poller_; }
 
   uv_buf_t readBuffer() noexcept { return uv_buf_init(read_buffer_.get(), kReadBufferBytes); }
 
@@ -67,6 +70,7 @@ class Loop {
   std::vector<std::unique_ptr<Deletable>> dying_;  // the batch being destroyed by onIdle
   std::unique_ptr<char[]> read_buffer_;
   TimerQueue timers_;
+  Poller poller_;
 };
 
 #define FL_ASSERT_ON_LOOP(loop) FL_ASSERT((loop).onLoopThread(), "called off its loop thread")

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 
 #include "core/assert.hpp"
@@ -12,26 +13,16 @@
 
 namespace fairlead::net {
 
-// Every libuv struct a connection hands to libuv, in one allocation that libuv's close callback
-// frees. Write and connect callbacks for a closed handle run (with UV_ECANCELED) before it, so the
-// in-flight bytes stay valid for as long as libuv may read them.
-// An idle connection's Box is 264 bytes, one allocator size class: the bytes of an asynchronous
-// write live on the heap only while one is in flight.
-struct TcpConnection::Box {
-  FAIRLEAD_SLAB_ALLOCATED(Box)
-
-  TcpConnection* owner = nullptr;  // cut when the owner closes; callbacks then only free memory
-  uv_tcp_t tcp{};
-  std::unique_ptr<std::string> inflight;  // non-empty exactly while a uv_write is in flight
-
-  bool writing() const noexcept { return inflight && !inflight->empty(); }
-};
-
 namespace {
 
+// A large body's buffer is given back once sent rather than kept until the connection idles.
+constexpr std::size_t kKeptOutputCapacity = 64 * 1024;
 
-// Small responses and request heads must not wait for Nagle's delayed ACK dance.
-void tune(uv_tcp_t* tcp) { uv_tcp_nodelay(tcp, 1); }
+int lastError() noexcept { return errno == EAGAIN || errno == EWOULDBLOCK ? UV_EAGAIN : -errno; }
+
+socklen_t lengthOf(const sockaddr& addr) noexcept {
+  return addr.sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+}
 
 }  // namespace
 
@@ -45,204 +36,197 @@ void TcpConnection::setPeer(const sockaddr& addr) noexcept {
 
 std::string TcpConnection::peerIp() const { return ipText(peer_.any); }
 
-TcpConnection::TcpConnection(Loop& loop, Box* box, Handler* handler) noexcept
-    : loop_(loop), box_(box), handler_(handler) {
-  box_->owner = this;
-  box_->tcp.data = box_;
-}
-
-TcpConnection* TcpConnection::ownerOf(const uv_handle_t* h) noexcept {
-  return static_cast<Box*>(h->data)->owner;
-}
+TcpConnection::TcpConnection(Loop& loop, int fd, Handler* handler) noexcept
+    : loop_(loop), handler_(handler), fd_(fd) {}
 
 TcpConnection::~TcpConnection() { close(); }
-
-Result<std::unique_ptr<TcpConnection>> TcpConnection::open(Loop& loop, Handler* handler) {
-  auto* box = new Box;
-  if (int rc = uv_tcp_init(loop.raw(), &box->tcp); rc != 0) {
-    delete box;  // never initialised, so libuv holds no reference to it
-    return fail(Errc::Uv, "uv_tcp_init", rc);
-  }
-  return std::unique_ptr<TcpConnection>(new TcpConnection(loop, box, handler));
-}
 
 Result<std::unique_ptr<TcpConnection>> TcpConnection::adopt(Loop& loop, int fd,
                                                             const sockaddr& peer,
                                                             Handler* handler) {
-  auto opened = open(loop, handler);
-  if (!opened) {
-    ::close(fd);
-    return opened;
-  }
-  auto conn = std::move(*opened);
-  if (int rc = uv_tcp_open(&conn->box_->tcp, fd); rc != 0) {
-    ::close(fd);
-    return fail(Errc::Uv, "uv_tcp_open", rc, Side::Downstream);
-  }
-  // TCP_NODELAY came with the socket from the listener (TcpListener::openSocket).
+  // Non-blocking, and TCP_NODELAY, came with the socket from the listener.
+  std::unique_ptr<TcpConnection> conn(new TcpConnection(loop, fd, handler));
   conn->setPeer(peer);
   return conn;
 }
 
 Result<std::unique_ptr<TcpConnection>> TcpConnection::connect(Loop& loop, const sockaddr* addr,
                                                                Handler* handler) {
-  auto opened = open(loop, handler);
-  if (!opened) return opened;
-  auto conn = std::move(*opened);
-  Box* box = conn->box_;
-  tune(&box->tcp);
-  // uv_tcp_connect reports even immediate failures through the callback, on a later loop turn.
-  // Requests that happen once per connection are allocated when they happen, not carried by
-  // every connection for its whole life; their callbacks free them.
-  auto* req = new uv_connect_t;
-  if (int rc = uv_tcp_connect(req, &box->tcp, addr, &TcpConnection::onConnectCb); rc != 0) {
-    delete req;
+  const int fd = ::socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    const int rc = -errno;
     return fail(Errc::ConnectRefused, uv_strerror(rc), rc, Side::Upstream);
   }
+  // Small requests must not wait for Nagle's delayed-ACK dance.
+  const int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  int error = 0;
+  if (::connect(fd, addr, lengthOf(*addr)) != 0 && errno != EINPROGRESS) error = -errno;
+  std::unique_ptr<TcpConnection> conn(new TcpConnection(loop, fd, handler));
   conn->setPeer(*addr);
+  // The outcome, even one connect() already knows, is reported from the poller: a failed or
+  // finished connect reads as writable (or hung up) on a later loop turn.
+  conn->connecting_ = true;
+  conn->connect_error_ = error;
+  conn->updateWatch();
   return conn;
 }
 
-void TcpConnection::onConnectCb(uv_connect_t* req, int status) noexcept {
-  std::unique_ptr<uv_connect_t> done(req);
-  auto* self = ownerOf(reinterpret_cast<uv_handle_t*>(req->handle));
-  if (self == nullptr) return;
-  self->handler_->onConnect(status);
+void TcpConnection::finishConnect() noexcept {
+  connecting_ = false;
+  int error = std::exchange(connect_error_, 0);
+  if (error == 0) {
+    int pending = 0;
+    socklen_t len = sizeof(pending);
+    error = ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &pending, &len) == 0 ? -pending : -errno;
+  }
+  handler_->onConnect(error);
+}
+
+void TcpConnection::onIo(std::uint32_t events) noexcept {
+  // An error or hang-up is left for the next send() or read() to name.
+  if ((events & (EPOLLERR | EPOLLHUP)) != 0) events |= EPOLLIN | EPOLLOUT;
+  // Every handler call below may close the connection, or delete it: the poller knows.
+  Poller& poller = loop_.poller();
+  if (connecting_) {
+    // The handler usually starts reading at once: one EPOLL_CTL_MOD from writable to readable.
+    finishConnect();
+    if (!poller.dispatchedWatcherGone()) updateWatch();
+    return;
+  }
+  if ((events & EPOLLOUT) != 0 && pendingBytes() > 0) {
+    const int rc = sendQueued();
+    if (rc == 0) {
+      if (pendingBytes() == 0) {
+        if (out_.capacity() > kKeptOutputCapacity) std::string().swap(out_);
+        if (shutdown_pending_) {
+          shutdown_pending_ = false;
+          ::shutdown(fd_, SHUT_WR);
+        }
+      }
+      handler_->onWriteDone(0);
+      if (poller.dispatchedWatcherGone()) return;
+    } else if (rc != UV_EAGAIN) {
+      out_.clear();
+      out_sent_ = 0;
+      handler_->onWriteDone(rc);
+      return;
+    }
+  }
+  if ((events & EPOLLIN) != 0 && pause_count_ == 0 && !read_ended_) {
+    readOnce();
+    if (poller.dispatchedWatcherGone()) return;
+  }
+  updateWatch();
+}
+
+void TcpConnection::updateWatch() noexcept {
+  if (fd_ < 0) return;
+  std::uint8_t want = 0;
+  if (connecting_ || pendingBytes() > 0) want |= EPOLLOUT;
+  if (!connecting_ && pause_count_ == 0 && !read_ended_) want |= EPOLLIN;
+  if (want == watching_) return;
+  // A failure (ENOMEM, or the max_user_watches limit) leaves the connection unwatched; every
+  // state it can be in has a timeout that then closes it.
+  if (loop_.poller().update(fd_, this, watching_, want) == 0) watching_ = want;
+}
+
+int TcpConnection::sendQueued() noexcept {
+  const std::size_t pending = pendingBytes();
+  if (pending == 0) return 0;
+  ssize_t n;
+  do {
+    n = ::send(fd_, out_.data() + out_sent_, pending, MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return lastError();
+  bytes_written_ += static_cast<std::uint64_t>(n);
+  out_sent_ += static_cast<std::uint32_t>(n);
+  if (out_sent_ == out_.size()) {
+    out_.clear();
+    out_sent_ = 0;
+  } else if (out_sent_ >= out_.size() / 2) {
+    // Moves no more bytes than were sent: appends never meet an ever-growing dead prefix.
+    out_.erase(0, out_sent_);
+    out_sent_ = 0;
+  }
+  return 0;
 }
 
 void TcpConnection::flush() noexcept {
   FL_ASSERT_ON_LOOP(loop_);
-  if (box_ == nullptr || box_->writing() || out_.empty()) return;
-  auto* stream = reinterpret_cast<uv_stream_t*>(&box_->tcp);
-  // Most writes fit in the socket buffer: a synchronous try costs no request, no callback and no
-  // epoll_ctl. Only what the kernel did not take goes through uv_write.
-  uv_buf_t first = uv_buf_init(out_.data(), static_cast<unsigned>(out_.size()));
-  const int n = uv_try_write(stream, &first, 1);
-  if (n > 0) {
-    bytes_written_ += static_cast<std::uint64_t>(n);
-    if (static_cast<std::size_t>(n) == out_.size()) {
-      out_.clear();
-      return;
-    }
-    out_.erase(0, static_cast<std::size_t>(n));
-  } else if (n != UV_EAGAIN) {
-    out_.clear();
-    handler_->onWriteDone(n);
+  // While connecting, or while the kernel is full, onIo sends.
+  if (fd_ < 0 || connecting_ || (watching_ & EPOLLOUT) != 0 || pendingBytes() == 0) {
     return;
   }
-  if (!box_->inflight) box_->inflight = std::make_unique<std::string>();
-  std::string& inflight = *box_->inflight;
-  inflight.swap(out_);
-  out_.clear();
-  uv_buf_t buf = uv_buf_init(inflight.data(), static_cast<unsigned>(inflight.size()));
-  bytes_written_ += inflight.size();
-  // Only a write the kernel could not take at once needs a request: allocated here, freed in
-  // onWriteCb, so that a connection carries none while its writes complete synchronously.
-  auto* req = new uv_write_t;
-  req->data = box_;
-  if (int rc = uv_write(req, stream, &buf, 1, &TcpConnection::onWriteCb); rc != 0) {
-    delete req;
-    inflight.clear();
+  // Most writes fit in the socket buffer: one send(), no callback and no epoll_ctl.
+  const int rc = sendQueued();
+  if (rc != 0 && rc != UV_EAGAIN) {
+    out_.clear();
+    out_sent_ = 0;
     handler_->onWriteDone(rc);
+    return;
+  }
+  if (pendingBytes() > 0) {
+    updateWatch();
+  } else if (shutdown_pending_) {
+    shutdown_pending_ = false;
+    ::shutdown(fd_, SHUT_WR);
   }
 }
 
-void TcpConnection::onWriteCb(uv_write_t* req, int status) noexcept {
-  auto* box = static_cast<Box*>(req->data);
-  delete req;
-  // A large body's buffer is given back rather than kept by an idle connection.
-  if (box->inflight->capacity() > 64 * 1024) {
-    box->inflight.reset();
-  } else {
-    box->inflight->clear();
+void TcpConnection::readOnce() noexcept {
+  const uv_buf_t buf = loop_.readBuffer();
+  ssize_t n;
+  do {
+    n = ::read(fd_, buf.base, buf.len);
+  } while (n < 0 && errno == EINTR);
+  if (n > 0) {
+    bytes_read_ += static_cast<std::uint64_t>(n);
+    handler_->onRead(std::string_view(buf.base, static_cast<std::size_t>(n)));
+    return;
   }
-  TcpConnection* self = box->owner;
-  if (self == nullptr) return;  // closed: the bytes were only kept alive for libuv
-  if (status == 0) self->flush();
-  if (self->box_ != nullptr && status == 0 && self->shutdown_pending_ && self->writeIdle()) {
-    self->shutdown_pending_ = false;
-    self->startShutdown();
-  }
-  self->handler_->onWriteDone(status);
+  const int status = n == 0 ? UV_EOF : lastError();
+  if (status == UV_EAGAIN) return;
+  read_ended_ = true;
+  handler_->onReadEnd(status);
 }
-
-void TcpConnection::startShutdown() noexcept {
-  auto* req = new uv_shutdown_t;
-  if (uv_shutdown(req, reinterpret_cast<uv_stream_t*>(&box_->tcp), &TcpConnection::onShutdownCb) != 0) {
-    delete req;
-  }
-}
-
-void TcpConnection::onShutdownCb(uv_shutdown_t* req, int) noexcept { delete req; }
 
 void TcpConnection::releaseBuffers() noexcept {
-  if (box_ == nullptr || box_->writing()) return;
+  if (fd_ < 0 || pendingBytes() > 0) return;
   std::string().swap(out_);
-  box_->inflight.reset();
+  out_sent_ = 0;
 }
 
-std::size_t TcpConnection::pendingBytes() const noexcept {
-  if (box_ == nullptr) return 0;
-  return out_.size() + (box_->inflight ? box_->inflight->size() : 0);
-}
-
-bool TcpConnection::writeIdle() const noexcept {
-  return box_ == nullptr || (!box_->writing() && out_.empty());
-}
-
-void TcpConnection::pauseReading() noexcept {
-  if (pause_count_++ == 0 && box_ != nullptr && !read_ended_) {
-    uv_read_stop(reinterpret_cast<uv_stream_t*>(&box_->tcp));
-  }
-}
+void TcpConnection::pauseReading() noexcept { ++pause_count_; }
 
 void TcpConnection::resumeReading() noexcept {
   FL_ASSERT(pause_count_ > 0, "resume without pause");
-  if (pause_count_ > 0 && --pause_count_ == 0) startReading();
-}
-
-void TcpConnection::startReading() noexcept {
-  if (box_ == nullptr || read_ended_) return;
-  uv_read_start(reinterpret_cast<uv_stream_t*>(&box_->tcp), &TcpConnection::onAlloc,
-                &TcpConnection::onReadCb);
-}
-
-void TcpConnection::onAlloc(uv_handle_t* h, std::size_t, uv_buf_t* buf) noexcept {
-  TcpConnection* self = ownerOf(h);
-  *buf = self != nullptr ? self->loop_.readBuffer() : uv_buf_init(nullptr, 0);
-}
-
-void TcpConnection::onReadCb(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) noexcept {
-  auto* self = ownerOf(reinterpret_cast<uv_handle_t*>(s));
-  if (self == nullptr || n == 0) return;  // 0: nothing yet (EAGAIN)
-  if (n < 0) {
-    self->read_ended_ = true;
-    uv_read_stop(s);
-    self->handler_->onReadEnd(static_cast<int>(n));
-    return;
-  }
-  self->bytes_read_ += static_cast<std::uint64_t>(n);
-  self->handler_->onRead(std::string_view(buf->base, static_cast<std::size_t>(n)));
+  if (pause_count_ > 0 && --pause_count_ == 0) updateWatch();
 }
 
 void TcpConnection::shutdownAfterFlush() noexcept {
-  if (box_ == nullptr) return;
+  if (fd_ < 0) return;
   if (writeIdle()) {
-    startShutdown();
+    ::shutdown(fd_, SHUT_WR);
   } else {
     shutdown_pending_ = true;
   }
 }
 
 void TcpConnection::close(bool rst) noexcept {
-  if (box_ == nullptr) return;
-  Box* box = std::exchange(box_, nullptr);
-  box->owner = nullptr;
+  if (fd_ < 0) return;
   out_.clear();
-  auto free_box = [](uv_handle_t* dead) { delete static_cast<Box*>(dead->data); };
-  // close_reset refuses a handle that was shut down; a plain close is the right answer then.
-  if (rst && uv_tcp_close_reset(&box->tcp, free_box) == 0) return;
-  uv_close(reinterpret_cast<uv_handle_t*>(&box->tcp), free_box);
+  out_sent_ = 0;
+  if (rst) {
+    const linger abort{.l_onoff = 1, .l_linger = 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &abort, sizeof(abort));
+  }
+  // Out of the epoll set explicitly: a child forked before the close would keep the socket, and
+  // with it the registration, alive.
+  loop_.poller().update(fd_, this, watching_, 0);
+  loop_.poller().forget(this);
+  watching_ = 0;
+  ::close(std::exchange(fd_, -1));
 }
 
 }  // namespace fairlead::net

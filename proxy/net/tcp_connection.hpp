@@ -1,6 +1,11 @@
 // TcpConnection: one TCP stream on one loop, with an output queue that batches everything written
-// between flushes into a single uv_write. Owned by a session (client side) or a connection pool
+// between flushes into a single send(). Owned by a session (client side) or a connection pool
 // (upstream side); all calls on the loop's thread.
+//
+// The socket is driven by plain syscalls from the loop's Poller rather than through a uv_tcp_t:
+// an idle keep-alive connection (an ALB holds thousands) carries no libuv state at all, and the
+// output queue is sent straight from our own buffer, with no write request and no second copy of
+// the bytes in flight.
 //
 // Events arrive through the Handler given at creation. A handler may close the connection from any
 // event; after close() no further event is delivered.
@@ -15,11 +20,12 @@
 
 #include "core/slab.hpp"
 #include "net/loop.hpp"
+#include "net/poller.hpp"
 #include <fairlead/result.hpp>
 
 namespace fairlead::net {
 
-class TcpConnection final {
+class TcpConnection final : private IoWatcher {
  public:
   FAIRLEAD_SLAB_ALLOCATED(TcpConnection)
 
@@ -55,13 +61,12 @@ class TcpConnection final {
   void write(std::string_view bytes) { out_.append(bytes); }
   // The queue itself, for serialisers that append in place.
   std::string& output() noexcept { return out_; }
-  // Starts a uv_write of everything queued when none is in flight; else the next write callback
-  // sends it. Errors arrive as onWriteDone(status < 0), from inside flush() when libuv refuses
-  // the write outright.
+  // Sends what the kernel takes now; the rest goes when the socket is writable again. Errors
+  // arrive as onWriteDone(status < 0), from inside flush() when the kernel refuses outright.
   void flush() noexcept;
-  // Queued + in flight + what the kernel has not taken yet.
-  std::size_t pendingBytes() const noexcept;
-  bool writeIdle() const noexcept;
+  // Queued bytes the kernel has not taken yet.
+  std::size_t pendingBytes() const noexcept { return out_.size() - out_sent_; }
+  bool writeIdle() const noexcept { return pendingBytes() == 0; }
 
   // Counted: each pause needs its own resume, so independent reasons do not undo each other.
   void pauseReading() noexcept;
@@ -76,7 +81,7 @@ class TcpConnection final {
   void shutdownAfterFlush() noexcept;
   // Closes now; queued bytes are dropped. rst = true sends a TCP reset (SO_LINGER 0).
   void close(bool rst = false) noexcept;
-  bool closed() const noexcept { return box_ == nullptr; }
+  bool closed() const noexcept { return fd_ < 0; }
 
   // The peer's address, and as "ip" text (no port) for logs and X-Forwarded-For. The text is
   // formatted when asked for rather than kept by every idle connection.
@@ -87,28 +92,32 @@ class TcpConnection final {
   std::uint64_t bytesWritten() const noexcept { return bytes_written_; }
 
  private:
-  struct Box;  // the libuv structs; outlives us until the close callback
-  TcpConnection(Loop& loop, Box* box, Handler* handler) noexcept;
-  static Result<std::unique_ptr<TcpConnection>> open(Loop& loop, Handler* handler);
-  static TcpConnection* ownerOf(const uv_handle_t* h) noexcept;
+  TcpConnection(Loop& loop, int fd, Handler* handler) noexcept;
   void setPeer(const sockaddr& addr) noexcept;
-  void startReading() noexcept;
-  void startShutdown() noexcept;
-  static void onAlloc(uv_handle_t* h, std::size_t suggested, uv_buf_t* buf) noexcept;
-  static void onReadCb(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) noexcept;
-  static void onWriteCb(uv_write_t* req, int status) noexcept;
-  static void onConnectCb(uv_connect_t* req, int status) noexcept;
-  static void onShutdownCb(uv_shutdown_t* req, int status) noexcept;
+  void onIo(std::uint32_t events) noexcept override;
+  void finishConnect() noexcept;
+  // One send() of what is queued: 0 once the kernel took something or nothing was queued, else
+  // the error (UV_EAGAIN when it took nothing).
+  int sendQueued() noexcept;
+  void readOnce() noexcept;
+  // Tells the poller which events we now need; a no-op when that has not changed.
+  void updateWatch() noexcept;
 
   Loop& loop_;
-  Box* box_;
   Handler* handler_;
   std::string out_;
-  std::uint32_t pause_count_ = 1;  // not reading until the owner first resumes
-  bool shutdown_pending_ = false;
-  bool read_ended_ = false;
   std::uint64_t bytes_read_ = 0;
   std::uint64_t bytes_written_ = 0;
+  int fd_;
+  // The front of out_ the kernel already took. The queue stays far below 4 GiB: every source
+  // pauses at a high watermark of a few hundred KiB.
+  std::uint32_t out_sent_ = 0;
+  int connect_error_ = 0;          // an error connect() gave at once, reported on a later turn
+  std::uint16_t pause_count_ = 1;  // not reading until the owner first resumes
+  std::uint8_t watching_ = 0;      // the EPOLLIN | EPOLLOUT the poller watches for us
+  bool connecting_ = false;
+  bool shutdown_pending_ = false;
+  bool read_ended_ = false;
   union {
     sockaddr any;
     sockaddr_in v4;

@@ -16,7 +16,7 @@ namespace fairlead::session {
 namespace {
 
 // Above the high mark the source stops reading; it resumes only below the low mark, so a steady
-// stream does not toggle uv_read_stop/start for every chunk.
+// stream does not toggle its reading for every chunk.
 constexpr std::size_t kHighWatermark = 256 * 1024;
 constexpr std::size_t kLowWatermark = 64 * 1024;
 // After refusing a request we keep reading (and discarding) briefly so that the client sees our

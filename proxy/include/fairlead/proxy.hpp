@@ -1,7 +1,7 @@
 // fairlead::Proxy: everything an embedder needs. Created and driven on the caller's libuv loop; it
 // starts `workers` event-loop threads of its own (or runs the data plane inline), never runs or
-// closes the caller's loop, installs no signal handlers and never exits the process. The embedding
-// process must ignore SIGPIPE (signal(SIGPIPE, SIG_IGN)): libuv writes to sockets with write(2).
+// closes the caller's loop, installs no signal handlers and never exits the process. Sockets are
+// written with MSG_NOSIGNAL, so the host need not ignore SIGPIPE on fairlead's account.
 #pragma once
 
 #include <functional>
