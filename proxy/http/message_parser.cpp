@@ -286,6 +286,13 @@ void MessageParser::restart(Sink& sink) noexcept {
   next();
 }
 
+void MessageParser::releaseBuffers() noexcept {
+  FL_ASSERT(!in_message_, "buffers released mid-message");
+  head_ = MessageHead{};
+  trailers_.release();
+  field_ = nullptr;
+}
+
 void MessageParser::next() noexcept {
   if (llhttp_get_errno(&parser_) == HPE_PAUSED) llhttp_resume(&parser_);
   scanning_head_ = true;

@@ -74,6 +74,8 @@ class MessageParser {
   void next() noexcept;
   // Forgets whatever state the last user left and reports to `sink` from now on.
   void restart(Sink& sink) noexcept;
+  // Between messages: gives back the strings the last head grew (they are kept for reuse).
+  void releaseBuffers() noexcept;
 
   Failure failure() const noexcept { return failure_; }
   const char* reason() const noexcept { return llhttp_get_error_reason(&parser_); }

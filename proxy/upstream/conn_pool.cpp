@@ -5,6 +5,13 @@
 #include "core/assert.hpp"
 
 namespace fairlead::upstream {
+namespace {
+
+// A parked connection keeps its buffers this long (the next request usually takes it back at once)
+// and then gives them back, so that a pool grown by a burst costs little while it waits.
+constexpr std::chrono::milliseconds kReleaseBuffersAfter{1000};
+
+}  // namespace
 
 ConnPool::ConnPool(net::Loop& loop, std::shared_ptr<const ClusterSnapshot> cluster)
     : loop_(loop), cluster_(std::move(cluster)), idle_(cluster_->endpoints.size()) {}
@@ -19,6 +26,7 @@ std::unique_ptr<UpstreamConnection> ConnPool::acquire(std::size_t endpoint_index
   auto conn = std::move(idle.back());
   idle.pop_back();
   conn->timer().stop();
+  conn->lend();
   conn->setUser(user);
   return conn;
 }
@@ -32,7 +40,8 @@ void ConnPool::release(std::unique_ptr<UpstreamConnection> conn) {
   }
   conn->setUser(this);
   // Still reading, as it was while busy: a close by the app is seen at once.
-  conn->timer().start(cluster_->config.idle_timeout);
+  const auto idle_timeout = cluster_->config.idle_timeout;
+  conn->timer().start(std::min(idle_timeout, kReleaseBuffersAfter));
   idle.push_back(std::move(conn));
 }
 
@@ -61,6 +70,14 @@ void ConnPool::drop(UpstreamConnection& conn) noexcept {
 // An idle connection must stay silent: bytes from the app now belong to no request.
 void ConnPool::onUpstreamRead(UpstreamConnection& conn, std::string_view) noexcept { drop(conn); }
 void ConnPool::onUpstreamReadEnd(UpstreamConnection& conn, int) noexcept { drop(conn); }
-void ConnPool::onUpstreamTimeout(UpstreamConnection& conn) noexcept { drop(conn); }
+void ConnPool::onUpstreamTimeout(UpstreamConnection& conn) noexcept {
+  const auto idle_timeout = cluster_->config.idle_timeout;
+  if (!conn.buffersReleased() && idle_timeout > kReleaseBuffersAfter) {
+    conn.releaseBuffers();
+    conn.timer().start(idle_timeout - kReleaseBuffersAfter);
+    return;
+  }
+  drop(conn);
+}
 
 }  // namespace fairlead::upstream

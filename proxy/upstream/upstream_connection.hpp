@@ -46,6 +46,15 @@ class UpstreamConnection final : public net::Deletable, private net::TcpConnecti
   // Served at least one response before: the keep-alive race can have closed it under us.
   bool reused() const noexcept { return responses_ > 0; }
   void countResponse() noexcept { ++responses_; }
+  // For a pool: gives back what the last exchange grew (parser fields, output buffer) once the
+  // connection has been parked long enough that no exchange is coming at once.
+  void releaseBuffers() noexcept {
+    response_parser_.releaseBuffers();
+    tcp_->releaseBuffers();
+    buffers_released_ = true;
+  }
+  bool buffersReleased() const noexcept { return buffers_released_; }
+  void lend() noexcept { buffers_released_ = false; }
   void close() noexcept {
     timer_.close();
     tcp_->close();
@@ -65,6 +74,7 @@ class UpstreamConnection final : public net::Deletable, private net::TcpConnecti
   User* user_;
   std::size_t endpoint_index_;
   std::uint64_t responses_ = 0;
+  bool buffers_released_ = false;
 };
 
 }  // namespace fairlead::upstream

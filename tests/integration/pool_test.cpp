@@ -36,6 +36,25 @@ TEST_F(Pool, KeepAliveOnBothSidesUsesOneUpstreamConnection) {
   EXPECT_EQ(stats.requests_total, 20u) << describe(stats);
 }
 
+// A parked connection gives its parser's buffers back after a second (idle memory); it must still
+// be the one reused afterwards, and parse its next response from scratch.
+TEST_F(Pool, AConnectionParkedPastItsBufferReleaseIsStillReused) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  RawClient client(port());
+  auto r = client.roundTrip(get("/before"));
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  // The release is due 1 s after parking; the connection's idle timeout is 4 s.
+  std::this_thread::sleep_for(1500ms);
+  r = client.roundTrip(get("/after"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "ok");
+  ASSERT_TRUE(upstream.waitForRequests(2));
+  EXPECT_EQ(upstream.connectionCount(), 1u) << upstream.describe();
+  EXPECT_EQ(proxy->stats().upstream_connections_total, 1u);
+}
+
 // The keep-alive race: the app dropped the pooled connection (uvicorn's 5 s keep-alive) and the
 // proxy wrote the next request into it. No response byte came, the request is a GET: retry on a
 // new connection, and the client never knows.
