@@ -97,13 +97,8 @@ void TcpConnection::onIo(std::uint32_t events) noexcept {
   if ((events & EPOLLOUT) != 0 && pendingBytes() > 0) {
     const int rc = sendQueued();
     if (rc == 0) {
-      if (pendingBytes() == 0) {
-        if (out_.capacity() > kKeptOutputCapacity) std::string().swap(out_);
-        if (shutdown_pending_) {
-          shutdown_pending_ = false;
-          ::shutdown(fd_, SHUT_WR);
-        }
-      }
+      if (pendingBytes() == 0 && out_.capacity() > kKeptOutputCapacity) std::string().swap(out_);
+      shutdownIfDrained();
       handler_->onWriteDone(0);
       if (poller.dispatchedWatcherGone()) return;
     } else if (rc != UV_EAGAIN) {
@@ -168,9 +163,8 @@ void TcpConnection::flush() noexcept {
   }
   if (pendingBytes() > 0) {
     updateWatch();
-  } else if (shutdown_pending_) {
-    shutdown_pending_ = false;
-    ::shutdown(fd_, SHUT_WR);
+  } else {
+    shutdownIfDrained();
   }
 }
 
@@ -206,10 +200,14 @@ void TcpConnection::resumeReading() noexcept {
 
 void TcpConnection::shutdownAfterFlush() noexcept {
   if (fd_ < 0) return;
-  if (writeIdle()) {
+  shutdown_pending_ = true;
+  shutdownIfDrained();
+}
+
+void TcpConnection::shutdownIfDrained() noexcept {
+  if (shutdown_pending_ && pendingBytes() == 0) {
+    shutdown_pending_ = false;
     ::shutdown(fd_, SHUT_WR);
-  } else {
-    shutdown_pending_ = true;
   }
 }
 

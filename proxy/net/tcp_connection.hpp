@@ -100,6 +100,7 @@ class TcpConnection final : private IoWatcher {
   // the error (UV_EAGAIN when it took nothing).
   int sendQueued() noexcept;
   void readOnce() noexcept;
+  void shutdownIfDrained() noexcept;
   // Tells the poller which events we now need; a no-op when that has not changed.
   void updateWatch() noexcept;
 
