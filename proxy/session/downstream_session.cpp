@@ -97,6 +97,17 @@ struct DownstreamSession::Active {
   std::string target;
   std::chrono::steady_clock::time_point started{};
   std::chrono::system_clock::time_point started_wall{};
+  std::uint64_t bytes_in_at_start = 0;   // the connection's counters when the request began
+  std::uint64_t bytes_out_at_start = 0;
+  std::uint64_t body_bytes = 0;
+  int status = 0;
+  int refusal = 0;  // status chosen by a sink callback that stopped the parser
+  http::BodyFraming response_framing = http::BodyFraming::None;
+  bool request_done = false;
+  bool response_done = false;
+  bool http10 = false;
+  bool upgrade_requested = false;
+  bool awaiting_response = false;  // the request is complete; later bytes wait in pending_input
 };
 
 DownstreamSession::DownstreamSession(WorkerContext& ctx, std::unique_ptr<net::TcpConnection> client,
@@ -145,7 +156,10 @@ void DownstreamSession::startRefused() {
   bump(ctx_.counters.downstream_connections_refused);
   bump(ctx_.counters.downstream_connections_active);
   client_->resumeReading();
-  status_ = 503;
+  Active& active = this->active();
+  active.started = std::chrono::steady_clock::now();
+  active.started_wall = std::chrono::system_clock::now();
+  active.status = 503;
   refuse(503);
 }
 
@@ -171,11 +185,11 @@ void DownstreamSession::onTimer(void* self) noexcept {
       return;
     case TimerFor::Head:
       // Slowloris: the head did not arrive in time. Tell the client only if it started one.
-      s->status_ = 408;
+      s->active_->status = 408;
       s->refuse(408);
       return;
     case TimerFor::BodyIdle:
-      s->status_ = 408;
+      s->active_->status = 408;
       if (s->exchange_) s->exchange_->abort();
       if (s->exchange_ && s->exchange_->responseStarted()) {
         s->closeNow();
@@ -202,7 +216,7 @@ void DownstreamSession::onRead(std::string_view data) noexcept {
     case State::Proxying:
       break;
   }
-  if (awaiting_response_) {
+  if (active_ && active_->awaiting_response) {
     holdInput(data);
     return;
   }
@@ -220,6 +234,14 @@ void DownstreamSession::feed(std::string_view data) noexcept {
     // complete (400, 408, 431) is logged with its own start, not a previous request's.
     active.started = std::chrono::steady_clock::now();
     active.started_wall = std::chrono::system_clock::now();
+    // Pipelined bytes are fed only once the previous response is queued: what came before this
+    // request, in and out, is exactly what the connection has counted so far.
+    active.bytes_in_at_start = client_->bytesRead() - data.size();
+    active.bytes_out_at_start = client_->bytesWritten() + client_->pendingBytes();
+    // Set when the head is complete; a request refused before that must not carry the last one's.
+    active.method.clear();
+    active.target.clear();
+    active.request_id.clear();
   }
   const auto outcome = parser.execute(data);
   if (state_ == State::Closing || state_ == State::Closed) return;
@@ -227,7 +249,7 @@ void DownstreamSession::feed(std::string_view data) noexcept {
     case http::MessageParser::Status::NeedMore:
       return;
     case http::MessageParser::Status::Error: {
-      int status = refusal_;
+      int status = active_->refusal;
       if (status == 0) {
         switch (parser.failure()) {
           case http::MessageParser::Failure::HeadTooLarge: status = 431; break;
@@ -243,14 +265,14 @@ void DownstreamSession::feed(std::string_view data) noexcept {
         return;
       }
       if (exchange_) exchange_->abort();
-      status_ = status;
+      active_->status = status;
       refuse(status);
       return;
     }
     case http::MessageParser::Status::Complete:
     case http::MessageParser::Status::Upgrade: {
       // Pipelined bytes wait for this response; so do bytes sent before an upgrade is accepted.
-      awaiting_response_ = true;
+      active_->awaiting_response = true;
       active_->pending_input.clear();
       holdInput(data.substr(outcome.consumed));
       maybeNextRequest();
@@ -269,21 +291,19 @@ void DownstreamSession::holdInput(std::string_view data) noexcept {
 }
 
 int DownstreamSession::onHead(http::MessageHead& head) noexcept {
-  beginRequestAccounting();
   Active& active = *active_;  // the parser calling us lives in it
   active.method = head.method;
   active.target = head.target;
-  http10_ = head.version_minor == 0;
-  head_request_ = head.method == "HEAD";
-  upgrade_requested_ = head.upgrade;
+  active_->http10 = head.version_minor == 0;
+  active_->upgrade_requested = head.upgrade;
   if (const int refusal = http::checkRequest(head); refusal != 0) {
-    refusal_ = refusal;
+    active_->refusal = refusal;
     return -1;
   }
   const auto& limits = ctx_.config->limits;
   if (limits.max_request_body_bytes != 0 && head.has_content_length &&
       head.content_length > limits.max_request_body_bytes) {
-    refusal_ = 413;
+    active_->refusal = 413;
     return -1;
   }
   keep_alive_ = head.keep_alive && !ctx_.draining;
@@ -325,16 +345,16 @@ int DownstreamSession::onHead(http::MessageHead& head) noexcept {
 }
 
 void DownstreamSession::onBody(std::string_view data) noexcept {
-  body_bytes_ += data.size();
+  active_->body_bytes += data.size();
   const auto limit = ctx_.config->limits.max_request_body_bytes;
-  if (limit != 0 && body_bytes_ > limit) {
+  if (limit != 0 && active_->body_bytes > limit) {
     // A chunked body grew past the limit after we began forwarding it.
     if (exchange_) exchange_->abort();
-    if (response_done_ || (exchange_ && exchange_->responseStarted())) {
+    if (active_->response_done || (exchange_ && exchange_->responseStarted())) {
       closeNow();
       return;
     }
-    status_ = 413;
+    active_->status = 413;
     refuse(413);
     return;
   }
@@ -354,7 +374,7 @@ bool DownstreamSession::pauseClientIfUpstreamFull() noexcept {
 }
 
 void DownstreamSession::onMessageComplete(const http::Headers& trailers) noexcept {
-  request_done_ = true;
+  active_->request_done = true;
   if (timer_for_ == TimerFor::BodyIdle) arm(TimerFor::None, {});
   if (exchange_ && !exchange_->done()) exchange_->endBody(trailers);
 }
@@ -363,7 +383,7 @@ void DownstreamSession::onUpstreamDrained() noexcept {
   if (paused_for_upstream_ && exchange_ && exchange_->upstreamPending() <= kLowWatermark) {
     paused_for_upstream_ = false;
     client_->resumeReading();
-    if (state_ == State::Proxying && !request_done_) {
+    if (state_ == State::Proxying && !active_->request_done) {
       arm(TimerFor::BodyIdle, ctx_.config->timeouts.request_body_idle);
     }
   }
@@ -371,41 +391,44 @@ void DownstreamSession::onUpstreamDrained() noexcept {
 
 int DownstreamSession::onResponseHead(http::MessageHead& head) noexcept {
   if (state_ == State::Closing || state_ == State::Closed) return -1;
+  Active& request = *active_;
   auto& out = client_->output();
   if (head.status < 200 && head.status != 101) {
     // Interim responses (100 Continue, 103 Early Hints) pass through; HTTP/1.0 clients know none.
-    if (!http10_) http::writeResponseHead(head, http::BodyFraming::None, true, false, out);
+    if (!request.http10) http::writeResponseHead(head, http::BodyFraming::None, true, false, out);
     return 0;
   }
-  status_ = head.status;
-  const bool switching = head.status == 101 && upgrade_requested_;
-  const bool no_body = http::responseHasNoBody(active_->method, head.status) || switching;
+  request.status = head.status;
+  const bool switching = head.status == 101 && request.upgrade_requested;
+  const bool no_body = http::responseHasNoBody(request.method, head.status) || switching;
+  using http::BodyFraming;
   if (no_body) {
-    response_framing_ = http::BodyFraming::None;
+    request.response_framing = BodyFraming::None;
   } else if (head.chunked) {
-    response_framing_ = http10_ ? http::BodyFraming::CloseDelimited : http::BodyFraming::Chunked;
+    request.response_framing = request.http10 ? BodyFraming::CloseDelimited : BodyFraming::Chunked;
   } else if (head.has_content_length) {
-    response_framing_ = http::BodyFraming::Length;
-  } else if (http10_) {
-    response_framing_ = http::BodyFraming::CloseDelimited;
+    request.response_framing = BodyFraming::Length;
+  } else if (request.http10) {
+    request.response_framing = BodyFraming::CloseDelimited;
   } else {
     // The app ends its body by closing; re-chunking keeps the client's connection alive.
-    response_framing_ = http::BodyFraming::Chunked;
+    request.response_framing = BodyFraming::Chunked;
   }
-  if (response_framing_ == http::BodyFraming::CloseDelimited || upgrade_requested_ ||
+  if (request.response_framing == BodyFraming::CloseDelimited || request.upgrade_requested ||
       ctx_.draining) {
     keep_alive_ = false;
   }
   // A request whose body is still arriving cannot be followed by another on this connection
   // unless the body completes; decide that when the response ends.
-  http::writeResponseHead(head, response_framing_, keep_alive_ || switching, http10_, out);
+  http::writeResponseHead(head, request.response_framing, keep_alive_ || switching, request.http10,
+                          out);
   // A 304's or a HEAD response's Content-Length describes the resource, not bytes that follow.
   return no_body && !switching ? 1 : 0;
 }
 
 void DownstreamSession::onResponseBody(std::string_view data) noexcept {
   if (state_ == State::Closing || state_ == State::Closed) return;
-  if (response_framing_ == http::BodyFraming::Chunked) {
+  if (active_->response_framing == http::BodyFraming::Chunked) {
     http::writeChunk(data, client_->output());
   } else {
     client_->write(data);
@@ -423,11 +446,11 @@ void DownstreamSession::onUpstreamReadDone() noexcept {
 
 void DownstreamSession::onResponseComplete(const http::Headers& trailers) noexcept {
   if (state_ == State::Closing || state_ == State::Closed) return;
-  if (upgrade_requested_ && status_ == 101) {
+  if (active_->upgrade_requested && active_->status == 101) {
     enterTunnel();
     return;
   }
-  if (response_framing_ == http::BodyFraming::Chunked) {
+  if (active_->response_framing == http::BodyFraming::Chunked) {
     http::writeLastChunk(trailers, client_->output());
   }
   client_->flush();  // before the next pipelined request can queue its own bytes
@@ -441,13 +464,13 @@ void DownstreamSession::onExchangeFailed(const Error& error, bool response_start
                  error.detail);
   if (response_started) {
     // Part of the answer is out: the client must see a truncated response, not a wrong one.
-    status_ = status_ == 0 ? 502 : status_;
+    active_->status = active_->status == 0 ? 502 : active_->status;
     logAccess();
     closeNow();
     return;
   }
-  status_ = statusFor(error);
-  replyLocally(status_, !request_done_ || !keep_alive_);
+  active_->status = statusFor(error);
+  replyLocally(active_->status, !active_->request_done || !keep_alive_);
   responseFinished();
 }
 
@@ -460,7 +483,10 @@ void DownstreamSession::replyLocally(int status, bool close) noexcept {
 
 void DownstreamSession::refuse(int status) noexcept {
   // The bytes that follow cannot be trusted: answer, then close (lingering).
-  status_ = status;
+  active_->status = status;
+  // Refused before its head was accepted, the request has no id yet: its answer and its log line
+  // still share one.
+  if (active_->request_id.empty()) writeRandomId(ctx_, active_->request_id);
   keep_alive_ = false;
   if (state_ != State::Head || midRequest() || status != 408) {
     replyLocally(status, true);
@@ -470,9 +496,9 @@ void DownstreamSession::refuse(int status) noexcept {
 }
 
 void DownstreamSession::responseFinished() noexcept {
-  response_done_ = true;
+  active_->response_done = true;
   logAccess();
-  if (!request_done_) {
+  if (!active_->request_done) {
     // Answered before the request ended (an early 413 from the app, say): nothing later on this
     // connection can be framed reliably, so it ends with this response.
     keep_alive_ = false;
@@ -485,17 +511,16 @@ void DownstreamSession::responseFinished() noexcept {
 }
 
 void DownstreamSession::maybeNextRequest() noexcept {
-  if (!request_done_ || !response_done_ || state_ != State::Proxying) return;
+  if (!active_->request_done || !active_->response_done || state_ != State::Proxying) return;
   // We may be inside one of the exchange's own callbacks: it dies after they return.
   ctx_.loop.deferDelete(std::move(exchange_));
   bump(ctx_.counters.requests_active, -1);
   state_ = State::Head;
-  request_done_ = false;
-  response_done_ = false;
-  status_ = 0;
-  body_bytes_ = 0;
-  refusal_ = 0;
-  bytes_in_at_start_ = client_->bytesRead() - active_->pending_input.size();
+  active_->request_done = false;
+  active_->response_done = false;
+  active_->status = 0;
+  active_->body_bytes = 0;
+  active_->refusal = 0;
   if (response_paused_) response_paused_ = false;
   if (paused_for_upstream_) {
     paused_for_upstream_ = false;
@@ -506,7 +531,7 @@ void DownstreamSession::maybeNextRequest() noexcept {
     return;
   }
   active_->parser.next();
-  awaiting_response_ = false;
+  active_->awaiting_response = false;
   armKeepAlive();
   if (paused_for_pipeline_) {
     paused_for_pipeline_ = false;
@@ -542,7 +567,7 @@ void DownstreamSession::enterTunnel() noexcept {
   state_ = State::Tunnel;
   arm(TimerFor::None, {});
   logAccess();
-  awaiting_response_ = false;
+  active_->awaiting_response = false;
   if (!active_->pending_input.empty() && exchange_) {
     exchange_->tunnelWrite(active_->pending_input);
     std::string().swap(active_->pending_input);
@@ -574,13 +599,13 @@ void DownstreamSession::onReadEnd(int status) noexcept {
     closeNow();  // an idle keep-alive connection went away: the normal end
     return;
   }
-  if (awaiting_response_ && status == UV_EOF) {
+  if (active_ && active_->awaiting_response && status == UV_EOF) {
     // A client may half-close once its request is out; it still wants the answer.
     keep_alive_ = false;
     return;
   }
   // The client left mid-request or mid-response: nobody is waiting for the answer.
-  if (status_ == 0) status_ = 499;
+  if (active_ && active_->status == 0) active_->status = 499;
   if (state_ == State::Proxying) logAccess();
   closeNow();
 }
@@ -609,7 +634,7 @@ void DownstreamSession::closeAfterFlush(bool refused) noexcept {
   // Lingering (RFC 9112 §9.6) is for a client that may still be sending: a refused or unfinished
   // request, or pipelined bytes we will not read. Closing with unread data would reset the
   // connection and could destroy our answer in flight. A finished exchange closes right away.
-  linger_ = refused || !request_done_ || (active_ && !active_->pending_input.empty());
+  linger_ = refused || !active_ || !active_->request_done || !active_->pending_input.empty();
   if (client_->writeIdle() && (client_->readEnded() || !linger_)) {
     closeNow();
     return;
@@ -651,17 +676,14 @@ void DownstreamSession::drain() noexcept {
 
 void DownstreamSession::close() noexcept { closeNow(); }
 
-void DownstreamSession::beginRequestAccounting() noexcept {
-  bytes_out_at_start_ = client_->bytesWritten() + client_->pendingBytes();
-}
-
 void DownstreamSession::logAccess() noexcept {
-  if (status_ >= 100 && status_ < 600) bump(ctx_.counters.responses_by_class[status_ / 100]);
+  // A connection refused before it sent anything has no request: its fields stay empty.
+  const Active* a = active_.get();
+  const int status = a ? a->status : 0;
+  if (status >= 100 && status < 600) bump(ctx_.counters.responses_by_class[status / 100]);
   if (!ctx_.access_log) return;
   using std::chrono::duration_cast;
   using Micros = std::chrono::microseconds;
-  // A connection refused before it sent anything has no request: its fields stay empty.
-  const Active* a = active_.get();
   const std::string_view method = a ? std::string_view(a->method) : std::string_view();
   const std::string_view target = a ? std::string_view(a->target) : std::string_view();
   const auto started = a ? a->started : std::chrono::steady_clock::now();
@@ -669,8 +691,9 @@ void DownstreamSession::logAccess() noexcept {
   const std::string client_ip = a ? a->client_ip : client_->peerIp();
   const auto total = duration_cast<Micros>(std::chrono::steady_clock::now() - started).count();
   const auto upstream_us = exchange_ ? duration_cast<Micros>(exchange_->upstreamDuration()).count() : 0;
-  const std::uint64_t in = client_->bytesRead() - bytes_in_at_start_;
-  const std::uint64_t out = client_->bytesWritten() + client_->pendingBytes() - bytes_out_at_start_;
+  const std::uint64_t in = client_->bytesRead() - (a ? a->bytes_in_at_start : client_->bytesRead());
+  const std::uint64_t out = client_->bytesWritten() + client_->pendingBytes() -
+                            (a ? a->bytes_out_at_start : 0);
   const std::string upstream = exchange_ ? exchange_->upstreamAddress() : std::string("-");
   const std::uint32_t retries = exchange_ ? exchange_->retries() : 0;
   if (ctx_.access_format == AccessLogFormat::Json) {
@@ -693,11 +716,11 @@ void DownstreamSession::logAccess() noexcept {
     ctx_.access_log->info(
         R"({{"time":"{:%Y-%m-%dT%H:%M:%S}Z","request_id":"{}","client":"{}","method":"{}","path":"{}","status":{},"bytes_in":{},"bytes_out":{},"duration_ms":{:.3f},"upstream":"{}","upstream_ms":{:.3f},"retries":{}}})",
         fmt::gmtime(std::chrono::system_clock::to_time_t(started_wall)), requestId(),
-        client_ip, escape(method), escape(target), status_, in, out, total / 1000.0,
+        client_ip, escape(method), escape(target), status, in, out, total / 1000.0,
         upstream, upstream_us / 1000.0, retries);
   } else {
     ctx_.access_log->info("{} {} \"{} {}\" {} in={} out={} {:.3f}ms upstream={} {:.3f}ms retries={}",
-                          client_ip, requestId(), method, target, status_, in, out,
+                          client_ip, requestId(), method, target, status, in, out,
                           total / 1000.0, upstream, upstream_us / 1000.0, retries);
   }
 }

@@ -4,8 +4,8 @@
 // deletes it after sessionClosed. Lives on one worker loop.
 //
 // An idle keep-alive connection is what a proxy has most of (an ALB keeps many open), so its
-// memory is kept small: everything a request needs (parser, pipelined bytes, the access-log
-// fields) lives in an Active block that is freed after a second of idleness.
+// memory is kept small: everything a request needs (parser, pipelined bytes, its state and the
+// access-log fields) lives in an Active block that is freed after a second of idleness.
 //
 // Head -> Proxying -> (KeepAlive -> Head) | Tunnel | Closing -> Closed
 #pragma once
@@ -96,7 +96,6 @@ class DownstreamSession final : public net::Deletable,
   void arm(TimerFor what, std::chrono::milliseconds after) noexcept;
   static void onTimer(void* self) noexcept;
   void logAccess() noexcept;
-  void beginRequestAccounting() noexcept;
 
   Active& active();
   std::string_view requestId() const noexcept;
@@ -108,23 +107,11 @@ class DownstreamSession final : public net::Deletable,
   net::Timer timer_;
   std::unique_ptr<Exchange> exchange_;
   std::uint64_t id_;
-  std::uint64_t body_bytes_ = 0;
-  std::uint64_t bytes_in_at_start_ = 0;
-  std::uint64_t bytes_out_at_start_ = 0;
-  http::BodyFraming response_framing_ = http::BodyFraming::None;
   State state_ = State::Head;
   TimerFor timer_for_ = TimerFor::None;
-  int status_ = 0;
-  int refusal_ = 0;  // status chosen by a sink callback that stopped the parser
   std::uint16_t listener_port_;
-  bool request_done_ = false;
-  bool response_done_ = false;
   bool keep_alive_ = true;
-  bool http10_ = false;
-  bool head_request_ = false;
-  bool upgrade_requested_ = false;
-  bool awaiting_response_ = false;    // the request is complete; later bytes wait in pending_input_
-  bool paused_for_pipeline_ = false;  // pending_input_ is full: reading stopped
+  bool paused_for_pipeline_ = false;  // the held pipelined input is full: reading stopped
   bool paused_for_upstream_ = false;  // upstream write queue full
   bool response_paused_ = false;      // our write queue full; the exchange stopped reading
   bool trusted_peer_ = false;

@@ -30,6 +30,7 @@ Cidr ipv4Cidr(std::string_view text);
 
 struct ProxyOptions {
   bool inline_workers = false;  // data plane on the proxy thread's loop instead of worker threads
+  std::shared_ptr<spdlog::logger> access_logger;  // null: access lines are dropped
 };
 
 class ProxyUnderTest {
