@@ -94,7 +94,13 @@ void TcpConnection::onIo(std::uint32_t events) noexcept {
     if (!poller.dispatchedWatcherGone()) updateWatch();
     return;
   }
-  if ((events & EPOLLOUT) != 0 && pendingBytes() > 0) {
+  // Reading first, as libuv does: a peer that answered and then reset (an app refusing an upload
+  // with 413 and closing) has its answer read before the failed send can end the exchange.
+  if ((events & EPOLLIN) != 0 && pause_count_ == 0 && !read_ended_) {
+    readOnce();
+    if (poller.dispatchedWatcherGone()) return;
+  }
+  if ((events & EPOLLOUT) != 0 && blocked_) {
     const int rc = sendQueued();
     if (rc == 0) {
       if (pendingBytes() == 0 && out_.capacity() > kKeptOutputCapacity) std::string().swap(out_);
@@ -102,23 +108,24 @@ void TcpConnection::onIo(std::uint32_t events) noexcept {
       handler_->onWriteDone(0);
       if (poller.dispatchedWatcherGone()) return;
     } else if (rc != UV_EAGAIN) {
-      out_.clear();
-      out_sent_ = 0;
-      handler_->onWriteDone(rc);
+      failWrite(rc);
       return;
     }
   }
-  if ((events & EPOLLIN) != 0 && pause_count_ == 0 && !read_ended_) {
-    readOnce();
-    if (poller.dispatchedWatcherGone()) return;
-  }
   updateWatch();
+}
+
+void TcpConnection::failWrite(int status) noexcept {
+  out_.clear();
+  out_sent_ = 0;
+  blocked_ = false;
+  handler_->onWriteDone(status);
 }
 
 void TcpConnection::updateWatch() noexcept {
   if (fd_ < 0) return;
   std::uint8_t want = 0;
-  if (connecting_ || pendingBytes() > 0) want |= EPOLLOUT;
+  if (connecting_ || blocked_) want |= EPOLLOUT;
   if (!connecting_ && pause_count_ == 0 && !read_ended_) want |= EPOLLIN;
   if (want == watching_) return;
   // A failure (ENOMEM, or the max_user_watches limit) leaves the connection unwatched; every
@@ -133,10 +140,15 @@ int TcpConnection::sendQueued() noexcept {
   do {
     n = ::send(fd_, out_.data() + out_sent_, pending, MSG_NOSIGNAL);
   } while (n < 0 && errno == EINTR);
-  if (n < 0) return lastError();
+  if (n < 0) {
+    const int error = lastError();
+    blocked_ = error == UV_EAGAIN;
+    return error;
+  }
   bytes_written_ += static_cast<std::uint64_t>(n);
   out_sent_ += static_cast<std::uint32_t>(n);
-  if (out_sent_ == out_.size()) {
+  blocked_ = out_sent_ != out_.size();
+  if (!blocked_) {
     out_.clear();
     out_sent_ = 0;
   } else if (out_sent_ >= out_.size() / 2) {
@@ -150,18 +162,14 @@ int TcpConnection::sendQueued() noexcept {
 void TcpConnection::flush() noexcept {
   FL_ASSERT_ON_LOOP(loop_);
   // While connecting, or while the kernel is full, onIo sends.
-  if (fd_ < 0 || connecting_ || (watching_ & EPOLLOUT) != 0 || pendingBytes() == 0) {
-    return;
-  }
+  if (fd_ < 0 || connecting_ || blocked_ || pendingBytes() == 0) return;
   // Most writes fit in the socket buffer: one send(), no callback and no epoll_ctl.
   const int rc = sendQueued();
   if (rc != 0 && rc != UV_EAGAIN) {
-    out_.clear();
-    out_sent_ = 0;
-    handler_->onWriteDone(rc);
+    failWrite(rc);
     return;
   }
-  if (pendingBytes() > 0) {
+  if (blocked_) {
     updateWatch();
   } else {
     shutdownIfDrained();
@@ -215,6 +223,7 @@ void TcpConnection::close(bool rst) noexcept {
   if (fd_ < 0) return;
   out_.clear();
   out_sent_ = 0;
+  blocked_ = false;
   if (rst) {
     const linger abort{.l_onoff = 1, .l_linger = 0};
     ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &abort, sizeof(abort));

@@ -57,7 +57,8 @@ class TcpConnection final : private IoWatcher {
 
   void setHandler(Handler* handler) noexcept { handler_ = handler; }
 
-  // Queues bytes; nothing is sent before flush().
+  // Queues bytes; nothing is sent before flush() (bytes queued while connecting: the first flush
+  // after onConnect).
   void write(std::string_view bytes) { out_.append(bytes); }
   // The queue itself, for serialisers that append in place.
   std::string& output() noexcept { return out_; }
@@ -100,6 +101,7 @@ class TcpConnection final : private IoWatcher {
   // the error (UV_EAGAIN when it took nothing).
   int sendQueued() noexcept;
   void readOnce() noexcept;
+  void failWrite(int status) noexcept;
   void shutdownIfDrained() noexcept;
   // Tells the poller which events we now need; a no-op when that has not changed.
   void updateWatch() noexcept;
@@ -117,6 +119,7 @@ class TcpConnection final : private IoWatcher {
   std::uint16_t pause_count_ = 1;  // not reading until the owner first resumes
   std::uint8_t watching_ = 0;      // the EPOLLIN | EPOLLOUT the poller watches for us
   bool connecting_ = false;
+  bool blocked_ = false;  // the kernel took less than was queued: onIo sends the rest when it can
   bool shutdown_pending_ = false;
   bool read_ended_ = false;
   union {

@@ -159,7 +159,6 @@ void DownstreamSession::startRefused() {
   Active& active = this->active();
   active.started = std::chrono::steady_clock::now();
   active.started_wall = std::chrono::system_clock::now();
-  active.status = 503;
   refuse(503);
 }
 
@@ -185,11 +184,9 @@ void DownstreamSession::onTimer(void* self) noexcept {
       return;
     case TimerFor::Head:
       // Slowloris: the head did not arrive in time. Tell the client only if it started one.
-      s->active_->status = 408;
       s->refuse(408);
       return;
     case TimerFor::BodyIdle:
-      s->active_->status = 408;
       if (s->exchange_) s->exchange_->abort();
       if (s->exchange_ && s->exchange_->responseStarted()) {
         s->closeNow();
@@ -265,7 +262,6 @@ void DownstreamSession::feed(std::string_view data) noexcept {
         return;
       }
       if (exchange_) exchange_->abort();
-      active_->status = status;
       refuse(status);
       return;
     }
@@ -294,16 +290,16 @@ int DownstreamSession::onHead(http::MessageHead& head) noexcept {
   Active& active = *active_;  // the parser calling us lives in it
   active.method = head.method;
   active.target = head.target;
-  active_->http10 = head.version_minor == 0;
-  active_->upgrade_requested = head.upgrade;
+  active.http10 = head.version_minor == 0;
+  active.upgrade_requested = head.upgrade;
   if (const int refusal = http::checkRequest(head); refusal != 0) {
-    active_->refusal = refusal;
+    active.refusal = refusal;
     return -1;
   }
   const auto& limits = ctx_.config->limits;
   if (limits.max_request_body_bytes != 0 && head.has_content_length &&
       head.content_length > limits.max_request_body_bytes) {
-    active_->refusal = 413;
+    active.refusal = 413;
     return -1;
   }
   keep_alive_ = head.keep_alive && !ctx_.draining;
@@ -354,7 +350,6 @@ void DownstreamSession::onBody(std::string_view data) noexcept {
       closeNow();
       return;
     }
-    active_->status = 413;
     refuse(413);
     return;
   }
@@ -677,23 +672,20 @@ void DownstreamSession::drain() noexcept {
 void DownstreamSession::close() noexcept { closeNow(); }
 
 void DownstreamSession::logAccess() noexcept {
-  // A connection refused before it sent anything has no request: its fields stay empty.
-  const Active* a = active_.get();
-  const int status = a ? a->status : 0;
-  if (status >= 100 && status < 600) bump(ctx_.counters.responses_by_class[status / 100]);
+  // Every request logged has its Active block (startRefused makes one for its 503).
+  FL_ASSERT(active_ != nullptr, "a request logged without its state");
+  if (active_ == nullptr) return;
+  const Active& a = *active_;
+  if (a.status >= 100 && a.status < 600) bump(ctx_.counters.responses_by_class[a.status / 100]);
   if (!ctx_.access_log) return;
   using std::chrono::duration_cast;
   using Micros = std::chrono::microseconds;
-  const std::string_view method = a ? std::string_view(a->method) : std::string_view();
-  const std::string_view target = a ? std::string_view(a->target) : std::string_view();
-  const auto started = a ? a->started : std::chrono::steady_clock::now();
-  const auto started_wall = a ? a->started_wall : std::chrono::system_clock::now();
-  const std::string client_ip = a ? a->client_ip : client_->peerIp();
-  const auto total = duration_cast<Micros>(std::chrono::steady_clock::now() - started).count();
+  const auto total = duration_cast<Micros>(std::chrono::steady_clock::now() - a.started).count();
   const auto upstream_us = exchange_ ? duration_cast<Micros>(exchange_->upstreamDuration()).count() : 0;
-  const std::uint64_t in = client_->bytesRead() - (a ? a->bytes_in_at_start : client_->bytesRead());
-  const std::uint64_t out = client_->bytesWritten() + client_->pendingBytes() -
-                            (a ? a->bytes_out_at_start : 0);
+  const std::uint64_t in = client_->bytesRead() - a.bytes_in_at_start;
+  // A failed write drops what was queued, so the total can fall below the request's baseline.
+  const std::uint64_t out_total = client_->bytesWritten() + client_->pendingBytes();
+  const std::uint64_t out = out_total > a.bytes_out_at_start ? out_total - a.bytes_out_at_start : 0;
   const std::string upstream = exchange_ ? exchange_->upstreamAddress() : std::string("-");
   const std::uint32_t retries = exchange_ ? exchange_->retries() : 0;
   if (ctx_.access_format == AccessLogFormat::Json) {
@@ -715,12 +707,12 @@ void DownstreamSession::logAccess() noexcept {
     };
     ctx_.access_log->info(
         R"({{"time":"{:%Y-%m-%dT%H:%M:%S}Z","request_id":"{}","client":"{}","method":"{}","path":"{}","status":{},"bytes_in":{},"bytes_out":{},"duration_ms":{:.3f},"upstream":"{}","upstream_ms":{:.3f},"retries":{}}})",
-        fmt::gmtime(std::chrono::system_clock::to_time_t(started_wall)), requestId(),
-        client_ip, escape(method), escape(target), status, in, out, total / 1000.0,
+        fmt::gmtime(std::chrono::system_clock::to_time_t(a.started_wall)), requestId(),
+        a.client_ip, escape(a.method), escape(a.target), a.status, in, out, total / 1000.0,
         upstream, upstream_us / 1000.0, retries);
   } else {
     ctx_.access_log->info("{} {} \"{} {}\" {} in={} out={} {:.3f}ms upstream={} {:.3f}ms retries={}",
-                          client_ip, requestId(), method, target, status, in, out,
+                          a.client_ip, requestId(), a.method, a.target, a.status, in, out,
                           total / 1000.0, upstream, upstream_us / 1000.0, retries);
   }
 }

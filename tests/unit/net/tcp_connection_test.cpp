@@ -131,6 +131,21 @@ TEST_F(TcpConnectionTest, RefusedConnectIsReportedOnALaterTurn) {
   EXPECT_EQ(rec_.connect_status, UV_ECONNREFUSED);
 }
 
+// What an upstream connection does: its first bytes go out from inside onConnect, at once.
+TEST_F(TcpConnectionTest, AFlushFromInsideOnConnectSendsAtOnce) {
+  std::size_t pending_after_flush = 1;
+  rec_.on_event = [&] {
+    if (rec_.connects == 1 && rec_.connect_status == 0 && conn_->bytesWritten() == 0) {
+      conn_->write("GET / HTTP/1.1\r\n\r\n");
+      conn_->flush();
+      pending_after_flush = conn_->pendingBytes();
+    }
+  };
+  ASSERT_NO_FATAL_FAILURE(connectPair());
+  EXPECT_EQ(pending_after_flush, 0u);
+  EXPECT_EQ(conn_->bytesWritten(), 18u);
+}
+
 TEST_F(TcpConnectionTest, ABacklogLargerThanTheSocketBufferArrivesWholeAndInOrder) {
   connectPair();
   std::string sent;
@@ -221,6 +236,26 @@ TEST_F(TcpConnectionTest, CloseWithResetIsSeenAsAResetAndNoEventFollowsClose) {
   runUntil([] { return false; }, 50ms);
   EXPECT_EQ(rec_.read, "");
   EXPECT_EQ(rec_.read_end, 0);
+}
+
+// An app that refuses an upload answers (413) and closes with the body unread, which resets the
+// connection while we still have bytes to send: the answer must be read before the failed send is
+// reported, since the owner gives up on a write error.
+TEST_F(TcpConnectionTest, AnAnswerBeforeAResetIsReadBeforeTheFailedSend) {
+  connectPair();
+  conn_->resumeReading();
+  conn_->write(std::string(8u << 20, 'u'));
+  conn_->flush();
+  ASSERT_GT(conn_->pendingBytes(), 0u);
+  rec_.on_event = [&] {
+    if (rec_.write_error != 0 || rec_.read_end != 0) conn_->close();
+  };
+  ASSERT_EQ(::send(peer_fd_, "413", 3, 0), 3);
+  const linger abort{.l_onoff = 1, .l_linger = 0};
+  ::setsockopt(peer_fd_, SOL_SOCKET, SO_LINGER, &abort, sizeof(abort));
+  ::close(std::exchange(peer_fd_, -1));
+  ASSERT_TRUE(runUntil([&] { return conn_->closed(); }));
+  EXPECT_EQ(rec_.read, "413");
 }
 
 // A handler may delete the connection from inside an event; the poll callback must not touch it.
