@@ -303,9 +303,8 @@ int DownstreamSession::onHead(http::MessageHead& head) noexcept {
     return -1;
   }
   keep_alive_ = head.keep_alive && !ctx_.draining;
-  state_ = State::Proxying;
+  setState(State::Proxying);
   bump(ctx_.counters.requests_total);
-  bump(ctx_.counters.requests_active);
 
   const auto& fwd = ctx_.config->forwarding;
   const http::Header* given = fwd.request_id_header.empty() ? nullptr
@@ -509,8 +508,7 @@ void DownstreamSession::maybeNextRequest() noexcept {
   if (!active_->request_done || !active_->response_done || state_ != State::Proxying) return;
   // We may be inside one of the exchange's own callbacks: it dies after they return.
   ctx_.loop.deferDelete(std::move(exchange_));
-  bump(ctx_.counters.requests_active, -1);
-  state_ = State::Head;
+  setState(State::Head);
   active_->request_done = false;
   active_->response_done = false;
   active_->status = 0;
@@ -559,7 +557,7 @@ void DownstreamSession::goIdle() noexcept {
 }
 
 void DownstreamSession::enterTunnel() noexcept {
-  state_ = State::Tunnel;
+  setState(State::Tunnel);
   arm(TimerFor::None, {});
   logAccess();
   active_->awaiting_response = false;
@@ -582,7 +580,9 @@ void DownstreamSession::onTunnelEnd() noexcept { closeAfterFlush(); }
 
 void DownstreamSession::onReadEnd(int status) noexcept {
   if (state_ == State::Closing) {
-    closeNow();
+    // The lingering client is done sending; the rest of our answer still goes out before the
+    // close (onWriteDone closes once the queue is empty, seeing the read side ended).
+    if (status != UV_EOF || client_->writeIdle()) closeNow();
     return;
   }
   if (state_ == State::Tunnel && status == UV_EOF && exchange_ && !exchange_->done()) {
@@ -623,7 +623,7 @@ void DownstreamSession::onWriteDone(int status) noexcept {
 
 void DownstreamSession::closeAfterFlush(bool refused) noexcept {
   if (state_ == State::Closing || state_ == State::Closed) return;
-  state_ = State::Closing;
+  setState(State::Closing);
   if (exchange_) exchange_->abort();
   client_->flush();
   // Lingering (RFC 9112 §9.6) is for a client that may still be sending: a refused or unfinished
@@ -648,10 +648,17 @@ void DownstreamSession::closeAfterFlush(bool refused) noexcept {
   arm(TimerFor::Linger, kLingerTime);
 }
 
+// requests_active counts sessions in Proxying: every way out of it (the next request, a tunnel,
+// a close after the response) takes the request off the gauge.
+void DownstreamSession::setState(State next) noexcept {
+  if (next == State::Proxying && state_ != State::Proxying) bump(ctx_.counters.requests_active);
+  if (next != State::Proxying && state_ == State::Proxying) bump(ctx_.counters.requests_active, -1);
+  state_ = next;
+}
+
 void DownstreamSession::closeNow() noexcept {
   if (state_ == State::Closed) return;
-  if (state_ == State::Proxying) bump(ctx_.counters.requests_active, -1);
-  state_ = State::Closed;
+  setState(State::Closed);
   timer_.close();
   if (exchange_) exchange_->abort();
   bump(ctx_.counters.bytes_received, static_cast<std::int64_t>(client_->bytesRead()));

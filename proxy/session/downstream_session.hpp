@@ -93,6 +93,7 @@ class DownstreamSession final : public net::Deletable,
   // refused: we turned the request down, so the client may still be sending: linger.
   void closeAfterFlush(bool refused = false) noexcept;
   void closeNow() noexcept;
+  void setState(State next) noexcept;
   void arm(TimerFor what, std::chrono::milliseconds after) noexcept;
   static void onTimer(void* self) noexcept;
   void logAccess() noexcept;

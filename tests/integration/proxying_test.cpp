@@ -298,5 +298,36 @@ TEST_F(Proxying, PipelinedRequestsWithBodiesKeepTheirFraming) {
   EXPECT_EQ(upstream.requestCount(), 4u);
 }
 
+// requests_active is a gauge of requests in flight (drain waits on it): every way a request ends
+// must take it back down, not only the keep-alive one.
+TEST_F(Proxying, RequestsActiveReturnsToZeroHoweverTheRequestEnds) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  const auto idle = [](const Stats& s) { return s.requests_active == 0; };
+  {
+    RawClient client(port());
+    const auto r = client.roundTrip(get("/keep-alive"));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_TRUE(proxy->waitForStats(idle, "requests_active back to 0 after a keep-alive request"));
+  }
+  {
+    RawClient client(port());
+    const auto r = client.roundTrip(get("/close", "example.test", "Connection: close\r\n"));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_TRUE(client.isClosed());
+    EXPECT_TRUE(proxy->waitForStats(idle, "requests_active back to 0 after Connection: close"));
+  }
+  {
+    RawClient client(port());
+    const auto r = client.roundTrip("GET /old HTTP/1.0\r\n\r\n");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_TRUE(client.isClosed());
+    EXPECT_TRUE(proxy->waitForStats(idle, "requests_active back to 0 after an HTTP/1.0 request"));
+  }
+  EXPECT_EQ(proxy->stats().requests_total, 3u);
+}
+
 }  // namespace
 }  // namespace fairlead::test

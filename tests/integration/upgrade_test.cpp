@@ -77,6 +77,9 @@ TEST_F(Upgrade, BytesWaitForThe101ThenFlowBothWays) {
     echoed += *back;
   }
   EXPECT_TRUE(echoed == big);
+  // The request ended with its 101: a tunnel is not a request in flight.
+  EXPECT_TRUE(proxy->waitForStats([](const Stats& s) { return s.requests_active == 0; },
+                                  "requests_active back to 0 once tunnelling"));
 
   // Closing the client side ends the tunnel on the app side too.
   client.close();
