@@ -82,6 +82,11 @@ class MessageParser {
   // A message has started (some of its bytes arrived) and not yet completed.
   bool inMessage() const noexcept { return in_message_; }
   bool headDone() const noexcept { return head_done_; }
+  // Bytes of a Content-Length body still to come; 0 outside one (and for chunked bodies).
+  std::uint64_t bodyBytesLeft() const noexcept {
+    const bool sized = (parser_.flags & F_CONTENT_LENGTH) != 0 && (parser_.flags & F_CHUNKED) == 0;
+    return in_message_ && head_done_ && sized ? parser_.content_length : 0;
+  }
 
  private:
   static const llhttp_settings_t& settings() noexcept;

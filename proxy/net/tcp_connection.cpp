@@ -199,6 +199,14 @@ void TcpConnection::releaseBuffers() noexcept {
   out_sent_ = 0;
 }
 
+void TcpConnection::batchReads(bool on) noexcept {
+  if (fd_ < 0 || on == reads_batched_) return;
+  const int low_water = on ? static_cast<int>(kReadBatchBytes) : 1;
+  if (::setsockopt(fd_, SOL_SOCKET, SO_RCVLOWAT, &low_water, sizeof(low_water)) == 0) {
+    reads_batched_ = on;
+  }
+}
+
 void TcpConnection::pauseReading() noexcept { ++pause_count_; }
 
 void TcpConnection::resumeReading() noexcept {

@@ -69,6 +69,13 @@ class TcpConnection final : private IoWatcher {
   std::size_t pendingBytes() const noexcept { return out_.size() - out_sent_; }
   bool writeIdle() const noexcept { return pendingBytes() == 0; }
 
+  // For a long body of known length: the kernel wakes us only once kReadBatchBytes have arrived
+  // (SO_RCVLOWAT) instead of at every segment, which saves wake-ups on both ends. Only while at
+  // least that much is still to come, or the last bytes would never wake us; a close or an error
+  // still does.
+  static constexpr std::uint32_t kReadBatchBytes = 64 * 1024;
+  void batchReads(bool on) noexcept;
+
   // Counted: each pause needs its own resume, so independent reasons do not undo each other.
   void pauseReading() noexcept;
   void resumeReading() noexcept;
@@ -122,6 +129,7 @@ class TcpConnection final : private IoWatcher {
   bool blocked_ = false;  // the kernel took less than was queued: onIo sends the rest when it can
   bool shutdown_pending_ = false;
   bool read_ended_ = false;
+  bool reads_batched_ = false;
   union {
     sockaddr any;
     sockaddr_in v4;

@@ -239,12 +239,14 @@ void Exchange::consumeResponse(std::string_view data) noexcept {
     if (done_) return;
     switch (outcome.status) {
       case http::MessageParser::Status::NeedMore:
+        conn_->tcp().batchReads(parser.bodyBytesLeft() >= net::TcpConnection::kReadBatchBytes);
         return;
       case http::MessageParser::Status::Error:
         failOrRetry(Error{Errc::BadResponse, Side::Upstream, 0, parser.reason()}, true);
         return;
       case http::MessageParser::Status::Complete:
       case http::MessageParser::Status::Upgrade:
+        conn_->tcp().batchReads(false);  // the next response may be small
         data.remove_prefix(outcome.consumed);
         if (!response_complete_) {
           parser.next();  // an interim 1xx: the final response follows

@@ -151,6 +151,39 @@ TEST_F(Framing, ChunkedBodyWithExtensionsAndTrailersLeavesTheConnectionUsable) {
   EXPECT_EQ(upstream.request(1).target, "/after-trailers");
 }
 
+// A long Content-Length body makes the proxy ask the kernel for reads in batches (SO_RCVLOWAT);
+// it must still wake for a tail shorter than a batch, and the pooled connection must serve the
+// next, small response at once.
+TEST_F(Framing, ALongBodyArrivingInPiecesIsForwardedWholeAndTheConnectionServesTheNext) {
+  using namespace std::chrono_literals;
+  const std::string body = payload(300 * 1024 + 7);
+  const std::string head = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) +
+                           "\r\n\r\n";
+  upstream.setHandler([&](const Request& req) {
+    if (req.target == "/small") return defaultResponse();
+    Action a = Action::respond(head + body);
+    // /tail: all but 1,000 bytes, then the rest; /big-tail: 100 KiB, then 200 KiB more.
+    a.split_at = req.target == "/tail" ? head.size() + body.size() - 1000 : head.size() + 100 * 1024;
+    a.split_pause = 200ms;
+    return a;
+  });
+  ASSERT_NO_FATAL_FAILURE(start());
+  RawClient client(port());
+  for (const char* target : {"/tail", "/big-tail", "/small"}) {
+    SCOPED_TRACE(target);
+    const auto r = client.roundTrip(get(target));
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200);
+    if (std::string_view(target) == "/small") {
+      EXPECT_EQ(r->body, "ok");
+    } else {
+      EXPECT_EQ(r->body.size(), body.size());
+      EXPECT_TRUE(r->body == body);
+    }
+  }
+  EXPECT_EQ(upstream.connectionCount(), 1u) << upstream.describe();
+}
+
 TEST_F(Framing, CloseDelimitedResponseReachesTheClientWhole) {
   const std::string body = payload(100 * 1024 + 5);
   upstream.setHandler([body](const Request&) {
