@@ -44,9 +44,12 @@ void Poller::forget(const IoWatcher* watcher) noexcept {
   }
 }
 
-void Poller::onReady(uv_poll_t* poll, int, int) noexcept {
+void Poller::onReady(uv_poll_t* poll, int status, int) noexcept {
   auto* self = static_cast<Poller*>(poll->data);
   if (self == nullptr || self->epoll_fd_ < 0) return;
+  // libuv stops a poll handle that reports an error; without this one, no connection of the loop
+  // would ever hear from its socket again. An epoll set is not expected to fail: look anyway.
+  if (status < 0) uv_poll_start(poll, UV_READABLE, &Poller::onReady);
   int n;
   do {
     n = ::epoll_wait(self->epoll_fd_, self->batch_.data(), kBatch, 0);
