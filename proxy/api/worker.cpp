@@ -78,10 +78,9 @@ Result<> Worker::start() {
 void Worker::onConnection(net::TcpListener::Accepted accepted, std::uint16_t port) {
   accept_exhausted_ = false;
   auto conn = net::TcpConnection::adopt(*loop_, accepted.fd, accepted.peer, nullptr);
-  if (!conn) return;
   const bool over_limit =
       sessions_.size() >= ctx_->max_connections || ctx_->draining;
-  auto* session = new session::DownstreamSession(*ctx_, std::move(*conn), port, *this);
+  auto* session = new session::DownstreamSession(*ctx_, std::move(conn), port, *this);
   sessions_.pushBack(*session);
   if (over_limit) {
     session->startRefused();

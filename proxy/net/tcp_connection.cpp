@@ -41,9 +41,8 @@ TcpConnection::TcpConnection(Loop& loop, int fd, Handler* handler) noexcept
 
 TcpConnection::~TcpConnection() { close(); }
 
-Result<std::unique_ptr<TcpConnection>> TcpConnection::adopt(Loop& loop, int fd,
-                                                            const sockaddr& peer,
-                                                            Handler* handler) {
+std::unique_ptr<TcpConnection> TcpConnection::adopt(Loop& loop, int fd, const sockaddr& peer,
+                                                    Handler* handler) {
   // Non-blocking, and TCP_NODELAY, came with the socket from the listener.
   std::unique_ptr<TcpConnection> conn(new TcpConnection(loop, fd, handler));
   conn->setPeer(peer);
@@ -128,8 +127,9 @@ void TcpConnection::updateWatch() noexcept {
   if (connecting_ || blocked_) want |= EPOLLOUT;
   if (!connecting_ && pause_count_ == 0 && !read_ended_) want |= EPOLLIN;
   if (want == watching_) return;
-  // A failure (ENOMEM, or the max_user_watches limit) leaves the connection unwatched; every
-  // state it can be in has a timeout that then closes it.
+  // A failure (ENOMEM, or the max_user_watches limit) leaves the connection unwatched until the
+  // next change of interest retries: a session waiting to read still has its timeouts, but one
+  // blocked on a full client has none (there is no send timeout yet).
   if (loop_.poller().update(fd_, this, watching_, want) == 0) watching_ = want;
 }
 

@@ -43,10 +43,10 @@ class TcpConnection final : private IoWatcher {
     ~Handler() = default;
   };
 
-  // Takes over an accepted socket (closed here if that fails). Reading starts with
-  // resumeReading().
-  static Result<std::unique_ptr<TcpConnection>> adopt(Loop& loop, int fd, const sockaddr& peer,
-                                                      Handler* handler);
+  // Takes over an accepted socket; it joins the loop's epoll set when reading starts
+  // (resumeReading()), so nothing here can fail.
+  static std::unique_ptr<TcpConnection> adopt(Loop& loop, int fd, const sockaddr& peer,
+                                              Handler* handler);
   // Starts a connect; the outcome arrives as onConnect, always on a later loop turn.
   static Result<std::unique_ptr<TcpConnection>> connect(Loop& loop, const sockaddr* addr,
                                                         Handler* handler);
