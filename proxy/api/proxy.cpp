@@ -93,7 +93,8 @@ Result<std::unique_ptr<Proxy>> Proxy::create(uv_loop_t* loop, Config config, Opt
       } else {
         reinterpret_cast<sockaddr_in6*>(&bound_addr)->sin6_port = htons(port);
       }
-      auto bound = net::TcpListener::openSocket(bound_addr);
+      auto bound = net::TcpListener::openSocket(
+          bound_addr, w == 0 ? net::TcpListener::Share::NewGroup : net::TcpListener::Share::JoinGroup);
       if (!bound) {
         for (auto& per_worker : sockets) {
           for (auto& b : per_worker) ::close(b.fd);

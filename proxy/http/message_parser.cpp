@@ -16,6 +16,12 @@ constexpr std::uint64_t kMaxChunkExtensionBytes = 4096;
 // one unusual request must not make its connection hold the memory for good.
 constexpr std::uint64_t kRetainHeadBytes = 8 * 1024;
 
+// RFC 9110 §5.6.2 tchar.
+bool isTokenChar(char c) noexcept {
+  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
+  return c != '\0' && std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
 }  // namespace
 
 void MessageHead::clear() {
@@ -229,20 +235,15 @@ bool MessageParser::headBytesValid(std::string_view data) noexcept {
         continue;
       }
       if (++crlf_run_ == 4) scanning_head_ = false;  // CRLF CRLF: the head ends here
-      if (c == '\n') {
-        in_start_line_ = false;
-        in_method_ = false;
+      if (request && in_start_line_ && c == '\r' && (line_part_ != 2 || line_part_len_ != 8)) {
+        line_malformed_ = true;
       }
+      if (c == '\n') in_start_line_ = false;
     } else {
       if (crlf_run_ == 2 && !in_start_line_ && (c == ' ' || c == '\t')) return false;  // obs-fold
-      if (request && in_start_line_ && c == ' ' && prev_ == ' ') return false;
-      if (request && in_method_) {
-        if (c == ' ') {
-          in_method_ = false;
-        } else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                     c == '-' || c == '_' || c == '.' || c == '!' || c == '~' || c == '+')) {
-          method_malformed_ = true;  // not a token at all: malformed (400), not unknown (501)
-        }
+      if (request && in_start_line_) {
+        if (c == ' ' && prev_ == ' ') return false;
+        trackRequestLine(c);
       }
       crlf_run_ = 0;
     }
@@ -251,17 +252,66 @@ bool MessageParser::headBytesValid(std::string_view data) noexcept {
   return true;
 }
 
+// RFC 9112 §3: request-line = method SP request-target SP HTTP-version, the method a token and
+// the version "HTTP/" DIGIT "." DIGIT. Only a line of that shape whose method is unknown earns a
+// 501; anything else is a 400. Called for each byte of the line before its CR.
+void MessageParser::trackRequestLine(char c) noexcept {
+  if (c == ' ') {
+    // One space ends the method and the target; an empty part or a third space is malformed.
+    if (line_part_len_ == 0 || line_part_ == 2) line_malformed_ = true;
+    ++line_part_;
+    line_part_len_ = 0;
+    return;
+  }
+  const auto u = static_cast<unsigned char>(c);
+  bool ok = true;
+  switch (line_part_) {
+    case 0: ok = isTokenChar(c); break;
+    case 1: ok = u > 0x20 && u != 0x7f; break;
+    default: {
+      static constexpr std::string_view kVersion = "HTTP/0.0";
+      const std::size_t i = line_part_len_;
+      ok = i < kVersion.size() && (kVersion[i] == '0' ? (c >= '0' && c <= '9') : c == kVersion[i]);
+      break;
+    }
+  }
+  if (!ok) line_malformed_ = true;
+  if (line_part_len_ < 0xffff) ++line_part_len_;
+}
+
 MessageParser::Outcome MessageParser::execute(std::string_view data) noexcept {
   FL_ASSERT(sink_ != nullptr, "a connection's parser is used before restart()");
   if (scanning_head_ && !headBytesValid(data)) {
     failure_ = Failure::Malformed;
     return {Status::Error, 0};
   }
+  if (unknown_method_) return unknownMethodVerdict(data.size());
   auto result = outcome(llhttp_execute(&parser_, data.data(), data.size()), data);
-  if (result.status == Status::Error && failure_ == Failure::BadMethod && method_malformed_) {
-    failure_ = Failure::Malformed;
+  if (result.status == Status::Error && failure_ == Failure::BadMethod) {
+    // llhttp stops at the first byte of a method it does not know; whether that is a 501 or a
+    // 400 depends on the rest of the line, which may still be on its way.
+    failure_ = Failure::None;
+    unknown_method_ = true;
+    return unknownMethodVerdict(data.size());
   }
   return result;
+}
+
+MessageParser::Outcome MessageParser::unknownMethodVerdict(std::size_t bytes) noexcept {
+  if (line_malformed_) {
+    failure_ = Failure::Malformed;
+    return {Status::Error, 0};
+  }
+  if (!in_start_line_) {
+    failure_ = Failure::BadMethod;
+    return {Status::Error, 0};
+  }
+  head_bytes_ += bytes;
+  if (head_bytes_ > max_head_bytes_) {
+    failure_ = Failure::HeadTooLarge;
+    return {Status::Error, 0};
+  }
+  return {Status::NeedMore, bytes};
 }
 
 MessageParser::Outcome MessageParser::finish() noexcept {
@@ -298,8 +348,10 @@ void MessageParser::next() noexcept {
   scanning_head_ = true;
   crlf_run_ = 2;
   in_start_line_ = true;
-  in_method_ = true;
-  method_malformed_ = false;
+  line_part_ = 0;
+  line_part_len_ = 0;
+  line_malformed_ = false;
+  unknown_method_ = false;
   prev_ = '\n';
 }
 

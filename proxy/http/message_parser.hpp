@@ -104,6 +104,8 @@ class MessageParser {
   int countHead(std::size_t n) noexcept;
   int malformed() noexcept;
   bool headBytesValid(std::string_view data) noexcept;
+  void trackRequestLine(char c) noexcept;
+  Outcome unknownMethodVerdict(std::size_t bytes) noexcept;
   Outcome outcome(llhttp_errno_t err, std::string_view data) noexcept;
 
   llhttp_t parser_{};
@@ -119,8 +121,11 @@ class MessageParser {
   std::uint8_t crlf_run_ = 2;  // 2: at the start of a line
   bool scanning_head_ = true;
   bool in_start_line_ = true;
-  bool in_method_ = true;
-  bool method_malformed_ = false;
+  // Request line shape (trackRequestLine): which part (method, target, version) and its length.
+  std::uint8_t line_part_ = 0;
+  std::uint16_t line_part_len_ = 0;
+  bool line_malformed_ = false;
+  bool unknown_method_ = false;  // llhttp refused the method; waiting for the end of the line
   char prev_ = '\n';
   bool in_message_ = false;
   bool head_done_ = false;

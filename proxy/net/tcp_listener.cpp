@@ -13,12 +13,15 @@
 namespace fairlead::net {
 namespace {
 
-Result<int> reusePortSocket(const sockaddr_storage& addr) {
+// reuse_port: join (or start) a group of sockets the kernel spreads connections over.
+Result<int> boundSocket(const sockaddr_storage& addr, bool reuse_port) {
   const int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return fail(Errc::Uv, std::string("socket: ") + std::strerror(errno), -errno);
   const int one = 1;
+  // Lets a restarted proxy bind while connections of its predecessor linger in TIME_WAIT; a
+  // socket that is listening still makes the bind fail.
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+  if (reuse_port && ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
     const int err = errno;
     ::close(fd);
     return fail(Errc::Uv, std::string("SO_REUSEPORT: ") + std::strerror(err), -err);
@@ -34,6 +37,9 @@ Result<int> reusePortSocket(const sockaddr_storage& addr) {
   if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), len) != 0) {
     const int err = errno;
     ::close(fd);
+    if (err == EADDRINUSE) {
+      return fail(Errc::Uv, "address in use: another process is listening on it", -err);
+    }
     return fail(Errc::Uv, std::string("bind: ") + std::strerror(err), -err);
   }
   return fd;
@@ -41,8 +47,18 @@ Result<int> reusePortSocket(const sockaddr_storage& addr) {
 
 }  // namespace
 
-Result<TcpListener::Bound> TcpListener::openSocket(const sockaddr_storage& addr, int backlog) {
-  auto fd = reusePortSocket(addr);
+Result<TcpListener::Bound> TcpListener::openSocket(const sockaddr_storage& addr, Share share,
+                                                   int backlog) {
+  if (share == Share::NewGroup && portOf(addr) != 0) {
+    // SO_REUSEPORT lets any process of the same user join a group, and the kernel would then
+    // split connections between a stale instance and a new one without a word. A plain bind
+    // first fails if anyone listens on the address; only then is the group formed. (Two
+    // instances starting in the same instant can still both pass; that window is microseconds.)
+    auto probe = boundSocket(addr, false);
+    if (!probe) return tl::unexpected(probe.error());
+    ::close(*probe);
+  }
+  auto fd = boundSocket(addr, true);
   if (!fd) return tl::unexpected(fd.error());
   if (::listen(*fd, backlog) != 0) {
     const int err = errno;

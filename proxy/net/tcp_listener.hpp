@@ -44,7 +44,10 @@ class TcpListener {
     int fd = -1;
     std::uint16_t port = 0;
   };
-  static Result<Bound> openSocket(const sockaddr_storage& addr, int backlog = 4096);
+  // NewGroup fails with "address in use" when any socket listens on the address already, ours
+  // included; JoinGroup adds a socket to the group a NewGroup call started (the other workers).
+  enum class Share : std::uint8_t { NewGroup, JoinGroup };
+  static Result<Bound> openSocket(const sockaddr_storage& addr, Share share, int backlog = 4096);
   // Takes over a socket from openSocket() on the loop that will accept from it.
   static Result<std::unique_ptr<TcpListener>> adopt(Loop& loop, Bound bound,
                                                     OnConnection on_connection, OnPause on_pause);

@@ -133,6 +133,9 @@ void DownstreamSession::start() {
   bump(ctx_.counters.downstream_connections_active);
   arm(TimerFor::KeepAlive, ctx_.config->timeouts.request_header);
   client_->resumeReading();
+  if (ctx_.log->should_log(spdlog::level::debug)) {
+    ctx_.log->debug("[c{}] connection from {} on port {}", id_, client_->peerIp(), listener_port_);
+  }
 }
 
 bool DownstreamSession::midRequest() const noexcept {
@@ -412,6 +415,12 @@ int DownstreamSession::onResponseHead(http::MessageHead& head) noexcept {
       ctx_.draining) {
     keep_alive_ = false;
   }
+  // The id goes back to the client too, so that a user can quote it; an app that echoes it
+  // already has.
+  const std::string& id_header = ctx_.config->forwarding.request_id_header;
+  if (!id_header.empty() && !switching && head.headers.find(id_header) == nullptr) {
+    head.headers.add(id_header, request.request_id);
+  }
   // A request whose body is still arriving cannot be followed by another on this connection
   // unless the body completes; decide that when the response ends.
   http::writeResponseHead(head, request.response_framing, keep_alive_ || switching, request.http10,
@@ -664,6 +673,7 @@ void DownstreamSession::closeNow() noexcept {
   bump(ctx_.counters.bytes_received, static_cast<std::int64_t>(client_->bytesRead()));
   bump(ctx_.counters.bytes_sent, static_cast<std::int64_t>(client_->bytesWritten()));
   bump(ctx_.counters.downstream_connections_active, -1);
+  ctx_.log->debug("[c{}] closed: {} bytes in, {} out", id_, client_->bytesRead(), client_->bytesWritten());
   client_->close();
   if (owner_ != nullptr) std::exchange(owner_, nullptr)->sessionClosed(*this);
 }
@@ -713,8 +723,10 @@ void DownstreamSession::logAccess() noexcept {
       return e;
     };
     ctx_.access_log->info(
-        R"({{"time":"{:%Y-%m-%dT%H:%M:%S}Z","request_id":"{}","client":"{}","method":"{}","path":"{}","status":{},"bytes_in":{},"bytes_out":{},"duration_ms":{:.3f},"upstream":"{}","upstream_ms":{:.3f},"retries":{}}})",
-        fmt::gmtime(std::chrono::system_clock::to_time_t(a.started_wall)), requestId(),
+        R"({{"time":"{:%Y-%m-%dT%H:%M:%S}.{:03}Z","request_id":"{}","client":"{}","method":"{}","path":"{}","status":{},"bytes_in":{},"bytes_out":{},"duration_ms":{:.3f},"upstream":"{}","upstream_ms":{:.3f},"retries":{}}})",
+        fmt::gmtime(std::chrono::system_clock::to_time_t(a.started_wall)),
+        duration_cast<std::chrono::milliseconds>(a.started_wall.time_since_epoch()).count() % 1000,
+        requestId(),
         a.client_ip, escape(a.method), escape(a.target), a.status, in, out, total / 1000.0,
         upstream, upstream_us / 1000.0, retries);
   } else {

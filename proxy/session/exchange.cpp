@@ -44,6 +44,7 @@ void Exchange::connectTo(std::size_t endpoint_index) {
     return;
   }
   bump(ctx_.counters.upstream_connections_total);
+  ctx_.log->debug("upstream {}: connecting (none idle in the pool)", endpoint.authority);
   connecting_ = true;
   conn_ = std::move(*conn);
   conn_->timer().start(cluster_.pool->cluster().config.connect_timeout);

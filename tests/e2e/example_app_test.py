@@ -175,7 +175,8 @@ class ExampleAppThroughFairlead(unittest.TestCase):
         app_port, cls.port = free_port(), free_port()
         env = dict(os.environ, APP_DB=str(WORK_DIR / "app.db"), PYTHONDONTWRITEBYTECODE="1")
         cls.app = Child("uvicorn", ["/usr/bin/python3", "-m", "uvicorn", "app.main:app",
-                                    "--host", "127.0.0.1", "--port", str(app_port)], APP_DIR, env)
+                                    "--host", "127.0.0.1", "--port", str(app_port), "--no-proxy-headers"],
+                        APP_DIR, env)
         cls.fairlead = None
         try:
             wait_until_ok(app_port, "/healthz", [cls.app], "the example app")
@@ -298,6 +299,25 @@ class ExampleAppThroughFairlead(unittest.TestCase):
         # 127.0.0.1 is not among the trusted proxies, so what it claims is dropped, not appended to.
         seen = self.echo_headers({"X-Forwarded-For": "203.0.113.7"})
         self.assertEqual(seen.get("x-forwarded-for"), "127.0.0.1")
+
+    def test_app_sees_the_client_address(self):
+        # From 127.0.0.2 the app must see 127.0.0.2, not fairlead's 127.0.0.1; from 127.0.0.1 (a
+        # browser on the same machine) it must see 127.0.0.1, not None.
+        for source in ("127.0.0.2", "127.0.0.1"):
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10, source_address=(source, 0))
+            self.addCleanup(conn.close)
+            conn.request("GET", "/api/echo")
+            resp = conn.getresponse()
+            seen = json.loads(resp.read())
+            self.assertEqual(resp.status, 200)
+            self.assertEqual(seen["client"], source)
+            self.assertEqual(seen["headers"].get("x-forwarded-for"), source)
+
+    def test_responses_carry_the_request_id(self):
+        resp, _ = self.fetch("GET", "/api/echo", headers={"X-Request-Id": "e2e-quote-me-0002"})
+        self.assertEqual(resp.getheader("X-Request-Id"), "e2e-quote-me-0002")
+        resp, _ = self.fetch("GET", "/healthz")
+        self.assertRegex(resp.getheader("X-Request-Id") or "", r"^[0-9a-f]{32}$")
 
     def test_request_id_generated_when_absent(self):
         first = self.echo_headers().get("x-request-id")

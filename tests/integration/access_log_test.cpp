@@ -1,5 +1,7 @@
 // The access log (DESIGN.md "Logging"): one line per request, each with that request's own status
 // and bytes, also on a keep-alive connection and for a request refused before it was forwarded.
+#include <time.h>
+
 #include <chrono>
 #include <memory>
 #include <regex>
@@ -83,6 +85,24 @@ TEST_F(AccessLog, EachRequestOnAConnectionCountsOnlyItsOwnBytes) {
   ASSERT_TRUE(id) << r3->raw;
   EXPECT_NE(lines[2].find(R"("request_id":")" + *id + '"'), std::string::npos) << lines[2];
   EXPECT_EQ(lines[1].find(*id), std::string::npos) << lines[1];
+}
+
+// RFC 3339 in UTC with milliseconds: requests within one second must still sort by time.
+TEST_F(AccessLog, TimeIsRfc3339UtcWithMilliseconds) {
+  RawClient client(port());
+  ASSERT_TRUE(client.roundTrip(get("/when")));
+  const auto lines = waitForLines(1);
+  ASSERT_EQ(lines.size(), 1u);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(lines[0], m,
+                                std::regex(R"("time":"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{3})Z")")))
+      << lines[0];
+  std::tm tm{};
+  ASSERT_NE(::strptime(m[1].str().c_str(), "%Y-%m-%dT%H:%M:%S", &tm), nullptr);
+  const auto logged = std::chrono::system_clock::from_time_t(::timegm(&tm)) +
+                      std::chrono::milliseconds(std::stoi(m[2]));
+  const auto skew = std::chrono::system_clock::now() - logged;
+  EXPECT_LT(std::chrono::abs(skew), 5s) << lines[0];
 }
 
 }  // namespace

@@ -224,6 +224,39 @@ TEST_F(Proxying, KeepsTheClientsRequestId) {
   EXPECT_THAT(upstream.request(0).values("X-Request-Id"), ElementsAre("abc-123"));
 }
 
+// The id goes back on every response, so a user can quote it: the app's answers, the proxy's own
+// (a 502 here), and an id the app already echoed is not doubled.
+TEST_F(Proxying, EveryResponseCarriesTheRequestId) {
+  upstream.setHandler([](const Request& req) {
+    if (req.target == "/echoes") {
+      return Action::respond("HTTP/1.1 200 OK\r\nX-Request-Id: " + *req.header("X-Request-Id") +
+                             "\r\nContent-Length: 2\r\n\r\nok");
+    }
+    if (req.target == "/broken") return Action::reset();
+    return defaultResponse();
+  });
+  ASSERT_NO_FATAL_FAILURE(start([](Config& c) { c.clusters[0].retries.attempts = 0; }));
+  RawClient client(port());
+  auto r = client.roundTrip(get("/", "example.test", "X-Request-Id: quote-me-1\r\n"));
+  ASSERT_TRUE(r);
+  EXPECT_THAT(headerValues(r->headers, "X-Request-Id"), ElementsAre("quote-me-1"));
+
+  r = client.roundTrip(get("/echoes", "example.test", "X-Request-Id: quote-me-2\r\n"));
+  ASSERT_TRUE(r);
+  EXPECT_THAT(headerValues(r->headers, "X-Request-Id"), ElementsAre("quote-me-2"));
+
+  r = client.roundTrip(get("/generated"));
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->count("X-Request-Id"), 1u);
+  ASSERT_TRUE(upstream.waitForRequests(3));
+  EXPECT_EQ(r->header("X-Request-Id"), upstream.request(2).header("X-Request-Id"));
+
+  r = client.roundTrip(get("/broken", "example.test", "X-Request-Id: quote-me-3\r\n"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 502);
+  EXPECT_THAT(headerValues(r->headers, "X-Request-Id"), ElementsAre("quote-me-3"));
+}
+
 TEST_F(Proxying, UsesTheConfiguredRequestIdHeader) {
   ASSERT_NO_FATAL_FAILURE(
       start([](Config& c) { c.forwarding.request_id_header = "X-Correlation-Id"; }));

@@ -124,6 +124,10 @@ std::vector<Case> cases() {
       {"InvalidCharacterInMethod", "G(T / HTTP/1.1\r\nHost: x\r\n\r\n"s, {400}},
       // A well-formed but unknown method: RFC 9110 §15.6.2 501 Not Implemented.
       {"UnknownMethod", "BREW /pot HTTP/1.1\r\nHost: x\r\n\r\n"s, {501}},
+      // Not "method SP target SP version" at all: a 400, whatever llhttp thinks of the method.
+      {"GarbageLine", "GARBAGE\r\n\r\n"s, {400}},
+      {"LeadingSpaceBeforeMethod", " GET / HTTP/1.1\r\nHost: x\r\n\r\n"s, {400}},
+      {"UnknownMethodWithoutVersion", "BREW /pot\r\nHost: x\r\n\r\n"s, {400}},
       // RFC 9110 §6.2 / §15.6.6: a major version we do not speak; 505 is the specific answer,
       // 400 the one DESIGN.md lists.
       {"HttpVersion2InRequestLine", "GET / HTTP/2.0\r\nHost: x\r\n\r\n"s, {400, 505}},

@@ -1,7 +1,7 @@
 """Example app for fairlead: a FastAPI backend that also serves a (stand-in) built frontend.
 
-Run: cd examples/app && /usr/bin/python3 -m uvicorn app.main:app --host 127.0.0.1 --port 8000
-Uses only Debian bookworm packages (python3-fastapi, python3-uvicorn, python3-websockets).
+Run: cd examples/app && /usr/bin/python3 -m uvicorn app.main:app --host 127.0.0.1 --port 8000 --no-proxy-headers
+(the app reads X-Forwarded-For itself; see ForwardedClient). Uses only Debian bookworm packages (python3-fastapi, python3-uvicorn, python3-websockets).
 """
 
 import asyncio
@@ -17,6 +17,7 @@ from fastapi import FastAPI, HTTPException, Query, Request, Response, WebSocket,
 from fastapi.responses import StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from .pattern import chunks
 
@@ -24,6 +25,24 @@ DB_PATH = os.environ.get("APP_DB") or os.path.join(tempfile.gettempdir(), "fairl
 FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend"
 
 app = FastAPI(title="fairlead example app")
+
+
+class ForwardedClient(ProxyHeadersMiddleware):
+    """The client address from X-Forwarded-For, for requests from a trusted proxy (fairlead).
+
+    uvicorn 0.17, as Debian bookworm ships it, takes the rightmost untrusted address of
+    X-Forwarded-For and gives up (client None, logged as "None:0") when every address is trusted,
+    which is the case for a browser on the same machine as fairlead. The leftmost address is then
+    the client, as later uvicorn releases decide. Run uvicorn with --no-proxy-headers, so that its
+    own copy of the middleware does not run first.
+    """
+
+    def get_trusted_client_host(self, x_forwarded_for_hosts):
+        return super().get_trusted_client_host(x_forwarded_for_hosts) or x_forwarded_for_hosts[0]
+
+
+# Only fairlead, on this machine, may say who the client is.
+app.add_middleware(ForwardedClient, trusted_hosts=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"))
 
 
 # --- SQLite -------------------------------------------------------------------------------------

@@ -309,6 +309,16 @@ TEST(MessageParser, UnknownMethodIsBadMethod) {
   EXPECT_EQ(t.failure, Failure::BadMethod);
 }
 
+TEST(MessageParser, UnknownMethodIsMalformedWhenTheLineIsNoRequestLine) {
+  for (const std::string_view req : {"GARBAGE\r\n\r\n", " GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+                                     "FOO /\r\nHost: a\r\n\r\n", "FOO / HTTP/1.1 x\r\nHost: a\r\n\r\n",
+                                     "FOO / HTTQ/1.1\r\nHost: a\r\n\r\n"}) {
+    const auto t = everySplit(req);
+    EXPECT_EQ(t.events, (Events{"error"})) << req;
+    EXPECT_EQ(t.failure, Failure::Malformed) << req;
+  }
+}
+
 TEST(MessageParser, MethodThatIsNoTokenIsMalformed) {
   const auto t = everySplit("G(T / HTTP/1.1\r\nHost: a\r\n\r\n");
   EXPECT_EQ(t.events, (Events{"error"}));

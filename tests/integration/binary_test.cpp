@@ -1,0 +1,106 @@
+// The fairlead binary as an operator runs it: exit codes, signals, and what it says on stderr.
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "support/child_process.hpp"
+#include "support/raw_client.hpp"
+#include "support/scripted_upstream.hpp"
+
+namespace fairlead::test {
+namespace {
+
+class Binary : public ::testing::Test {
+ protected:
+  Binary() {
+    char dir[] = "/tmp/fairlead-binary-test-XXXXXX";
+    EXPECT_NE(::mkdtemp(dir), nullptr);
+    dir_ = dir;
+  }
+  ~Binary() override { std::filesystem::remove_all(dir_); }
+
+  // A config file in the test's directory: one listener on 127.0.0.1:`port` in front of
+  // `upstream_port`, plus `extra` YAML.
+  std::string writeConfig(const std::string& name, std::uint16_t port, std::uint16_t upstream_port,
+                          const std::string& extra = "") {
+    const std::string path = dir_ + "/" + name;
+    std::ofstream(path) << "listeners:\n  - { name: public, address: 127.0.0.1:" << port << " }\n"
+                        << "clusters:\n  - { name: app, endpoints: [{ address: 127.0.0.1:"
+                        << upstream_port << " }] }\n"
+                        << "workers: 2\n" << extra;
+    return path;
+  }
+
+  ChildProcess run(const std::string& config) { return ChildProcess({FAIRLEAD_BINARY, "-c", config}); }
+
+  // The port a running fairlead says it listens on ("listening on 127.0.0.1:0 (port N)").
+  static std::uint16_t listeningPort(const ChildProcess& child) {
+    std::smatch m;
+    const std::string out = child.output();
+    if (!std::regex_search(out, m, std::regex(R"(\(port (\d+)\))"))) return 0;
+    return static_cast<std::uint16_t>(std::stoi(m[1]));
+  }
+
+  std::string dir_;
+};
+
+// Two instances must never share a port by accident (SO_REUSEPORT would let them, and each would
+// get half the connections): the second one says so and exits 1.
+TEST_F(Binary, ASecondInstanceOnAnAddressInUseExitsWithAnError) {
+  ScriptedUpstream upstream;
+  ChildProcess first = run(writeConfig("first.yaml", 0, upstream.port()));
+  ASSERT_TRUE(first.waitForOutput("listening on"));
+  const std::uint16_t port = listeningPort(first);
+  ASSERT_NE(port, 0);
+
+  ChildProcess second = run(writeConfig("second.yaml", port, upstream.port()));
+  EXPECT_EQ(second.waitForExit(), 1);
+  EXPECT_NE(second.output().find("address in use"), std::string::npos) << second.output();
+
+  // The first instance still serves every connection.
+  for (int i = 0; i < 8; ++i) {
+    RawClient client(port);
+    const auto r = client.roundTrip(get("/still-me"));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+  }
+  EXPECT_EQ(upstream.requestCount(), 8u);
+  first.signal(SIGTERM);
+  EXPECT_EQ(first.waitForExit(), 0);
+}
+
+TEST_F(Binary, SigtermDrainsAndExitsZero) {
+  ScriptedUpstream upstream;
+  ChildProcess proxy = run(writeConfig("proxy.yaml", 0, upstream.port()));
+  ASSERT_TRUE(proxy.waitForOutput("listening on"));
+  RawClient client(listeningPort(proxy));
+  ASSERT_TRUE(client.roundTrip(get("/")));
+  proxy.signal(SIGTERM);
+  EXPECT_EQ(proxy.waitForExit(), 0) << proxy.output();
+}
+
+// log.level debug shows what happens to connections, upstream ones included.
+TEST_F(Binary, DebugLevelLogsConnectionEvents) {
+  ScriptedUpstream upstream;
+  ChildProcess proxy = run(writeConfig("debug.yaml", 0, upstream.port(), "log: { level: debug, access: off }\n"));
+  ASSERT_TRUE(proxy.waitForOutput("listening on"));
+  {
+    RawClient client(listeningPort(proxy));
+    ASSERT_TRUE(client.roundTrip(get("/")));
+  }
+  EXPECT_TRUE(proxy.waitForOutput("connection from 127.0.0.1"));
+  EXPECT_TRUE(proxy.waitForOutput("connecting"));
+  EXPECT_TRUE(proxy.waitForOutput("closed:"));
+  proxy.signal(SIGTERM);
+  EXPECT_EQ(proxy.waitForExit(), 0);
+}
+
+}  // namespace
+}  // namespace fairlead::test
