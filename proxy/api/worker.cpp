@@ -34,6 +34,7 @@ Worker::Worker(std::size_t index, std::shared_ptr<const Config> config,
       .max_connections = max_connections,
   });
   ctx_->rng_state = std::random_device{}() ^ (static_cast<std::uint64_t>(std::random_device{}()) << 32);
+  for (const auto& l : ctx_->config->listeners) ctx_->routers.emplace_back(l.routes, ctx_->config->clusters);
   for (const auto& snapshot : clusters) {
     ctx_->clusters.push_back(session::ClusterRuntime{
         std::make_unique<upstream::ConnPool>(*loop_, snapshot), index_});
@@ -53,9 +54,10 @@ Worker::~Worker() {
 Result<> Worker::start() {
   for (std::size_t i = 0; i < sockets_.size(); ++i) {
     const std::uint16_t port = sockets_[i].port;
+    const auto index = static_cast<std::uint16_t>(i);  // one socket per listener, config order
     auto listener = net::TcpListener::adopt(
         *loop_, std::exchange(sockets_[i], net::TcpListener::Bound{}),
-        [this, port](net::TcpListener::Accepted a) { onConnection(a, port); },
+        [this, index, port](net::TcpListener::Accepted a) { onConnection(a, index, port); },
         [this, port](int error, std::chrono::milliseconds pause) {
           session::bump(ctx_->counters.accept_pauses_total);
           // Once per episode: while descriptors stay exhausted the pause repeats every 100 ms.
@@ -75,12 +77,12 @@ Result<> Worker::start() {
   return {};
 }
 
-void Worker::onConnection(net::TcpListener::Accepted accepted, std::uint16_t port) {
+void Worker::onConnection(net::TcpListener::Accepted accepted, std::uint16_t listener, std::uint16_t port) {
   accept_exhausted_ = false;
   auto conn = net::TcpConnection::adopt(*loop_, accepted.fd, accepted.peer, nullptr);
   const bool over_limit =
       sessions_.size() >= ctx_->max_connections || ctx_->draining;
-  auto* session = new session::DownstreamSession(*ctx_, std::move(conn), port, *this);
+  auto* session = new session::DownstreamSession(*ctx_, std::move(conn), listener, port, *this);
   sessions_.pushBack(*session);
   if (over_limit) {
     session->startRefused();

@@ -36,7 +36,7 @@ class Worker final : private session::DownstreamSession::Owner {
   void join();
 
  private:
-  void onConnection(net::TcpListener::Accepted accepted, std::uint16_t port);
+  void onConnection(net::TcpListener::Accepted accepted, std::uint16_t listener, std::uint16_t port);
   void closeListeners();
   void sessionClosed(session::DownstreamSession& s) noexcept override;
   void checkDrained();

@@ -70,8 +70,10 @@ int main(int argc, char** argv) {
   } else if (std::filesystem::exists("fairlead.yaml")) {
     path = "fairlead.yaml";
   }
+  std::vector<std::string> warnings;
   auto config = path.empty() ? fairlead::Result<fairlead::Config>(fairlead::Config::defaults())
-                             : fairlead::loadConfigFile(path);
+                             : fairlead::loadConfigFile(path, &warnings);
+  for (const std::string& warning : warnings) std::fprintf(stderr, "%s\n", warning.c_str());
   if (!config) {
     std::fprintf(stderr, "%s\n", config.error().detail.c_str());
     return 1;

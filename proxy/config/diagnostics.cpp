@@ -18,6 +18,10 @@ void Diagnostics::error(Location where, std::string path, std::string message) {
   entries_.push_back(Entry{where, std::move(path), std::move(message)});
 }
 
+void Diagnostics::warning(Location where, std::string path, std::string message) {
+  warnings_.push_back(Entry{where, std::move(path), std::move(message)});
+}
+
 bool Diagnostics::covers(std::string_view path) const {
   return std::any_of(entries_.begin(), entries_.end(), [&](const Entry& e) {
     if (e.path.empty() || !path.starts_with(e.path)) return false;
@@ -27,10 +31,17 @@ bool Diagnostics::covers(std::string_view path) const {
   });
 }
 
-std::vector<std::string> Diagnostics::render(std::string_view file) const {
+std::vector<std::string> Diagnostics::render(std::string_view file) const { return render(entries_, file, ""); }
+
+std::vector<std::string> Diagnostics::renderWarnings(std::string_view file) const {
+  return render(warnings_, file, "warning: ");
+}
+
+std::vector<std::string> Diagnostics::render(const std::vector<Entry>& entries, std::string_view file,
+                                             std::string_view prefix) {
   std::vector<const Entry*> order;
-  order.reserve(entries_.size());
-  for (const Entry& e : entries_) order.push_back(&e);
+  order.reserve(entries.size());
+  for (const Entry& e : entries) order.push_back(&e);
   auto key = [](const Entry* e) {
     return e->where.known() ? std::tuple(0, e->where.line, e->where.column) : std::tuple(1, 0, 0);
   };
@@ -40,9 +51,10 @@ std::vector<std::string> Diagnostics::render(std::string_view file) const {
   lines.reserve(order.size());
   for (const Entry* e : order) {
     if (e->where.known()) {
-      lines.push_back(fmt::format("{}:{}:{}: {}", file, e->where.line + 1, e->where.column + 1, e->message));
+      lines.push_back(
+          fmt::format("{}:{}:{}: {}{}", file, e->where.line + 1, e->where.column + 1, prefix, e->message));
     } else {
-      lines.push_back(fmt::format("{}: {}", file, e->message));
+      lines.push_back(fmt::format("{}: {}{}", file, prefix, e->message));
     }
   }
   return lines;

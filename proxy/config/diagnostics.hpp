@@ -23,6 +23,8 @@ std::string itemPath(std::string_view parent, std::size_t index);
 class Diagnostics {
  public:
   void error(Location where, std::string path, std::string message);
+  // Reported, but the config still loads.
+  void warning(Location where, std::string path, std::string message);
 
   bool empty() const { return entries_.empty(); }
   std::size_t size() const { return entries_.size(); }
@@ -34,6 +36,8 @@ class Diagnostics {
   // Sorted by position (stable, so errors at one spot keep the order they were found in); errors
   // without a position come last.
   std::vector<std::string> render(std::string_view file) const;
+  // The same for warnings, each message after "warning: ".
+  std::vector<std::string> renderWarnings(std::string_view file) const;
 
  private:
   struct Entry {
@@ -41,7 +45,10 @@ class Diagnostics {
     std::string path;
     std::string message;
   };
+  static std::vector<std::string> render(const std::vector<Entry>& entries, std::string_view file,
+                                         std::string_view prefix);
   std::vector<Entry> entries_;
+  std::vector<Entry> warnings_;
 };
 
 }  // namespace fairlead::config

@@ -71,15 +71,20 @@ void addValidatorIssues(const Config& config, const YamlReader& reader, Diagnost
     std::string message = std::move(issue.message);
     if (!issue.first_path.empty()) {
       if (const Location first = reader.locate(issue.first_path); first.known()) {
-        message += fmt::format(" (first at line {})", first.line + 1);
+        message += fmt::format(" ({} line {})", issue.warning ? "see" : "first at", first.line + 1);
       }
     }
     const Location at = reader.locate(issue.path);
-    diagnostics.error(at, std::move(issue.path), std::move(message));
+    if (issue.warning) {
+      diagnostics.warning(at, std::move(issue.path), std::move(message));
+    } else {
+      diagnostics.error(at, std::move(issue.path), std::move(message));
+    }
   }
 }
 
-Result<Config> loadParsed(const std::vector<YAML::Node>& documents, std::string_view file, const EnvLookup& env) {
+Result<Config> loadParsed(const std::vector<YAML::Node>& documents, std::string_view file, const EnvLookup& env,
+                          std::vector<std::string>* warnings) {
   Diagnostics diagnostics;
   YamlReader reader(diagnostics, env);
   for (std::size_t i = 1; i < documents.size(); ++i) {
@@ -90,13 +95,15 @@ Result<Config> loadParsed(const std::vector<YAML::Node>& documents, std::string_
   }
   const Config config = readConfig(reader, documents.empty() ? YAML::Node() : documents.front());
   addValidatorIssues(config, reader, diagnostics);
+  if (warnings != nullptr) *warnings = diagnostics.renderWarnings(file);
   if (!diagnostics.empty()) return fail(Errc::ConfigInvalid, joinLines(diagnostics.render(file)));
   return config;
 }
 
 }  // namespace
 
-Result<Config> loadConfigText(std::string_view text, std::string_view file, const EnvLookup& env) {
+Result<Config> loadConfigText(std::string_view text, std::string_view file, const EnvLookup& env,
+                              std::vector<std::string>* warnings) {
   // yaml-cpp reports through exceptions; none may leave the config module (STYLE.md §6).
   try {
     std::vector<YAML::Node> documents;
@@ -108,7 +115,7 @@ Result<Config> loadConfigText(std::string_view text, std::string_view file, cons
       return fail(Errc::ConfigInvalid,
                   fmt::format("{}:{}:{}: {}{}", file, at.line + 1, at.column + 1, e.msg, syntaxHint(text, at)));
     }
-    return loadParsed(documents, file, env);
+    return loadParsed(documents, file, env, warnings);
   } catch (const std::exception& e) {
     return fail(Errc::ConfigInvalid, fmt::format("{}: {}", file, e.what()));
   }
@@ -118,18 +125,19 @@ Result<Config> loadConfigText(std::string_view text, std::string_view file, cons
 
 namespace fairlead {
 
-Result<Config> loadConfigFile(const std::string& path) {
+Result<Config> loadConfigFile(const std::string& path, std::vector<std::string>* warnings) {
   auto text = config::readWholeFile(path);
   if (!text) {
     const int err = text.error();
     return fail(Errc::ConfigInvalid, fmt::format("{}: cannot read: {}", path, std::generic_category().message(err)),
                 err);
   }
-  return config::loadConfigText(*text, path, config::processEnvironment());
+  return config::loadConfigText(*text, path, config::processEnvironment(), warnings);
 }
 
-Result<Config> loadConfigString(const std::string& yaml, const std::string& name) {
-  return config::loadConfigText(yaml, name, config::processEnvironment());
+Result<Config> loadConfigString(const std::string& yaml, const std::string& name,
+                                std::vector<std::string>* warnings) {
+  return config::loadConfigText(yaml, name, config::processEnvironment(), warnings);
 }
 
 }  // namespace fairlead

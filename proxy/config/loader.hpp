@@ -11,6 +11,7 @@
 namespace fairlead::config {
 
 // YAML text -> Config. `file` prefixes every message: "FILE:LINE:COL: message". Never throws.
-Result<Config> loadConfigText(std::string_view text, std::string_view file, const EnvLookup& env);
+Result<Config> loadConfigText(std::string_view text, std::string_view file, const EnvLookup& env,
+                              std::vector<std::string>* warnings = nullptr);
 
 }  // namespace fairlead::config

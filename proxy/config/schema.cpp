@@ -86,31 +86,81 @@ class SchemaReader {
 
   Route readRoute(const Value& v) {
     Route route;
-    bool has_action = false;
+    int actions = 0;
+    auto action = [&](RouteAction kind, const Value& f) {
+      if (++actions > 1) {
+        r_.error(f, "a route has one action: cluster, respond or redirect");
+        return false;
+      }
+      route.action = kind;
+      return true;
+    };
     const MapSummary summary =
         r_.readMap(v, {"route",
                        {
-                           {"match", [&](const Value& f) { readMatch(f, route); }},
+                           {"match", [&](const Value& f) { readMatch(f, route.match); }},
                            {"cluster",
                             [&](const Value& f) {
-                              has_action = true;
+                              if (!action(RouteAction::Cluster, f)) return;
                               r_.readString(f, route.cluster);
                               // Empty means "the first cluster" in code; in a file it is a slip.
                               if (route.cluster.empty() && f.node.IsScalar()) {
                                 r_.error(f, "'cluster' must name a cluster");
                               }
                             }},
+                           {"strip_prefix", [&](const Value& f) { r_.readBool(f, route.strip_prefix); }},
+                           {"respond",
+                            [&](const Value& f) {
+                              if (action(RouteAction::Respond, f)) readRespond(f, route.respond);
+                            }},
+                           {"redirect",
+                            [&](const Value& f) {
+                              if (action(RouteAction::Redirect, f)) readRedirect(f, route.redirect);
+                            }},
                        },
-                       {"static", "respond", "redirect"}});
-    // The other actions are reported as not supported yet; "needs a cluster" would be noise then.
-    if (summary.is_map && !has_action && !summary.used_not_yet) {
-      r_.error(r_.where(v), childPath(v.path, "cluster"), "route needs an action: 'cluster: NAME'");
+                       {"static"}});
+    // The static action is reported as not supported yet; "needs an action" would be noise then.
+    if (summary.is_map && actions == 0 && !summary.used_not_yet) {
+      r_.error(r_.where(v), childPath(v.path, "cluster"),
+               "route needs an action: 'cluster: NAME', 'respond' or 'redirect'");
     }
     return route;
   }
 
-  void readMatch(const Value& v, Route& route) {
-    r_.readMap(v, {"match", {{"path_prefix", [&](const Value& f) { r_.readString(f, route.path_prefix); }}}, {}});
+  void readMatch(const Value& v, RouteMatch& match) {
+    r_.readMap(v, {"match",
+                   {
+                       {"host", [&](const Value& f) { r_.readString(f, match.host); }},
+                       {"path_prefix", [&](const Value& f) { r_.readString(f, match.path_prefix); }},
+                       {"path", [&](const Value& f) { r_.readString(f, match.path); }},
+                       {"methods",
+                        [&](const Value& f) {
+                          r_.readList(f, [&](const Value& item) {
+                            r_.readString(item, match.methods.emplace_back());
+                          });
+                        }},
+                       {"headers", [&](const Value& f) { r_.readStringMap(f, match.headers); }},
+                   },
+                   {}});
+  }
+
+  void readRespond(const Value& v, RespondAction& out) {
+    r_.readMap(v, {"respond",
+                   {
+                       {"status", [&](const Value& f) { r_.readInteger(f, out.status); }},
+                       {"body", [&](const Value& f) { r_.readString(f, out.body); }},
+                       {"headers", [&](const Value& f) { r_.readStringMap(f, out.headers); }},
+                   },
+                   {}});
+  }
+
+  void readRedirect(const Value& v, RedirectAction& out) {
+    r_.readMap(v, {"redirect",
+                   {
+                       {"to", [&](const Value& f) { r_.readString(f, out.to); }, true},
+                       {"status", [&](const Value& f) { r_.readInteger(f, out.status); }},
+                   },
+                   {}});
   }
 
   ClusterConfig readCluster(const Value& v) {
@@ -168,6 +218,7 @@ class SchemaReader {
                        {"request_header", [&](const Value& f) { r_.readDuration(f, out.request_header); }},
                        {"keepalive_idle", [&](const Value& f) { r_.readDuration(f, out.keepalive_idle); }},
                        {"request_body_idle", [&](const Value& f) { r_.readDuration(f, out.request_body_idle); }},
+                       {"response_send_idle", [&](const Value& f) { r_.readDuration(f, out.response_send_idle); }},
                    },
                    {}});
   }

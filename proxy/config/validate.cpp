@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <map>
 #include <string_view>
 
@@ -9,6 +10,7 @@
 
 #include "config/address.hpp"
 #include "config/spelling.hpp"
+#include "core/route_match.hpp"
 
 namespace fairlead::config {
 namespace {
@@ -89,23 +91,147 @@ class Checker {
           add(at + ".address", fmt::format("another listener already uses {}", l.address.toString()), it->second);
         }
       }
-      for (std::size_t r = 0; r < l.routes.size(); ++r) checkRoute(l.routes[r], fmt::format("{}.routes[{}]", at, r));
+      checkRoutes(l.routes, at);
+    }
+  }
+
+  void checkRoutes(const std::vector<Route>& routes, const std::string& listener_at) {
+    for (std::size_t r = 0; r < routes.size(); ++r) {
+      const std::string at = fmt::format("{}.routes[{}]", listener_at, r);
+      checkRoute(routes[r], at);
+      for (std::size_t earlier = 0; earlier < r; ++earlier) {
+        if (!covers(routes[earlier].match, routes[r].match)) continue;
+        issues_.push_back(Issue{at, fmt::format("this route can never match: routes[{}] before it takes every "
+                                                "request it would",
+                                                earlier),
+                                fmt::format("{}.routes[{}]", listener_at, earlier), true});
+        break;
+      }
     }
   }
 
   void checkRoute(const Route& route, const std::string& at) {
-    if (route.path_prefix.empty() || route.path_prefix.front() != '/') {
-      add(at + ".match.path_prefix", fmt::format("path_prefix '{}' must start with '/'", route.path_prefix));
+    checkMatch(route.match, at + ".match");
+    switch (route.action) {
+      case RouteAction::Cluster: checkClusterName(route.cluster, at + ".cluster"); break;
+      case RouteAction::Respond: checkRespond(route.respond, at + ".respond"); break;
+      case RouteAction::Redirect: checkRedirect(route.redirect, at + ".redirect"); break;
     }
-    if (route.cluster.empty()) return;  // the first cluster
+    if (route.strip_prefix && (route.action != RouteAction::Cluster || route.match.path_prefix.empty())) {
+      add(at + ".strip_prefix", "strip_prefix needs a match.path_prefix and a cluster to send the rest to");
+    }
+  }
+
+  void checkMatch(const RouteMatch& m, const std::string& at) {
+    if (!m.host.empty()) {
+      const bool wildcard = m.host.starts_with("*.");
+      const std::string_view name = wildcard ? std::string_view(m.host).substr(2) : std::string_view(m.host);
+      if (name.find('*') != std::string_view::npos || !isValidHost(name) || name.find(':') != std::string_view::npos) {
+        add(at + ".host", fmt::format("bad host '{}' (write a name such as api.example.com, or *.example.com for "
+                                      "every name below example.com)",
+                                      m.host));
+      }
+    }
+    for (const auto& [key, value] : {std::pair{"path_prefix", &m.path_prefix}, std::pair{"path", &m.path}}) {
+      if (!value->empty() && value->front() != '/') {
+        add(fmt::format("{}.{}", at, key), fmt::format("{} '{}' must start with '/'", key, *value));
+      }
+    }
+    if (!m.path.empty() && !m.path_prefix.empty()) {
+      add(at + ".path", "match on path or on path_prefix, not both");
+    }
+    for (std::size_t i = 0; i < m.methods.size(); ++i) {
+      if (!isHeaderName(m.methods[i])) {
+        add(fmt::format("{}.methods[{}]", at, i), fmt::format("'{}' is not a method name", m.methods[i]));
+      }
+    }
+    for (const HeaderField& h : m.headers) {
+      if (!isHeaderName(h.name)) add(fmt::format("{}.headers.{}", at, h.name), fmt::format("'{}' is not a header name", h.name));
+    }
+  }
+
+  void checkClusterName(const std::string& name, const std::string& at) {
+    if (name.empty()) return;  // the first cluster
     std::vector<std::string_view> known;
     for (const ClusterConfig& c : config_.clusters) {
-      if (c.name == route.cluster) return;
+      if (c.name == name) return;
       known.push_back(c.name);
     }
-    std::string message = fmt::format("unknown cluster '{}'", route.cluster);
-    if (auto close = closestMatch(route.cluster, known)) message += fmt::format(" (did you mean '{}'?)", *close);
-    add(at + ".cluster", std::move(message));
+    std::string message = fmt::format("unknown cluster '{}'", name);
+    if (auto close = closestMatch(name, known)) message += fmt::format(" (did you mean '{}'?)", *close);
+    add(at, std::move(message));
+  }
+
+  void checkRespond(const RespondAction& r, const std::string& at) {
+    // 1xx are interim answers, never a whole response; 204 and 304 have no body by definition.
+    if (r.status < 200 || r.status > 599) {
+      add(at + ".status", fmt::format("respond status must be between 200 and 599, not {}", r.status));
+    } else if ((r.status == 204 || r.status == 304) && !r.body.empty()) {
+      add(at + ".body", fmt::format("a {} response has no body", r.status));
+    }
+    for (const HeaderField& h : r.headers) {
+      const std::string path = fmt::format("{}.headers.{}", at, h.name);
+      if (!isHeaderName(h.name)) {
+        add(path, fmt::format("'{}' is not a header name", h.name));
+      } else if (framingHeader(h.name)) {
+        add(path, fmt::format("'{}' is set by fairlead from the body", h.name));
+      }
+    }
+  }
+
+  void checkRedirect(const RedirectAction& r, const std::string& at) {
+    constexpr std::array<std::uint16_t, 5> kRedirects = {301, 302, 303, 307, 308};
+    if (std::find(kRedirects.begin(), kRedirects.end(), r.status) == kRedirects.end()) {
+      add(at + ".status", fmt::format("redirect status must be 301, 302, 303, 307 or 308, not {}", r.status));
+    }
+    if (r.to.empty()) add(at + ".to", "redirect needs a 'to' (the Location)");
+  }
+
+  static bool framingHeader(std::string_view name) {
+    for (std::string_view f : {"content-length", "transfer-encoding", "connection"}) {
+      if (name.size() == f.size() &&
+          std::equal(name.begin(), name.end(), f.begin(), [](char a, char b) { return std::tolower(a) == b; })) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  static bool hostCovers(std::string_view earlier, std::string_view later) {
+    if (later.empty()) return false;
+    const bool same = later.size() == earlier.size() &&
+                      std::equal(later.begin(), later.end(), earlier.begin(),
+                                 [](char a, char b) { return std::tolower(a) == std::tolower(b); });
+    if (same) return true;
+    // "*.example.com" covers "a.example.com" and "*.a.example.com" alike.
+    const std::string_view name = later.starts_with("*.") ? later.substr(2) : later;
+    return earlier.starts_with("*.") && core::hostMatches(earlier, name);
+  }
+
+  // True when every request `later` matches is matched by `earlier` already.
+  static bool covers(const RouteMatch& earlier, const RouteMatch& later) {
+    if (!earlier.host.empty() && !hostCovers(earlier.host, later.host)) return false;
+    if (!earlier.path.empty() && later.path != earlier.path) return false;
+    // A prefix of "/" takes every path (only "OPTIONS *" has none, too rare to keep a route for).
+    if (!earlier.path_prefix.empty() && core::prefixStem(earlier.path_prefix) != "/") {
+      const std::string& later_path = !later.path.empty() ? later.path : later.path_prefix;
+      if (later_path.empty() || !core::pathHasPrefix(core::prefixStem(later_path), earlier.path_prefix)) return false;
+    }
+    if (!earlier.methods.empty()) {
+      if (later.methods.empty()) return false;
+      for (const std::string& m : later.methods) {
+        if (std::find(earlier.methods.begin(), earlier.methods.end(), m) == earlier.methods.end()) return false;
+      }
+    }
+    for (const HeaderField& h : earlier.headers) {
+      const bool also = std::any_of(later.headers.begin(), later.headers.end(), [&](const HeaderField& l) {
+        return l.value == h.value && l.name.size() == h.name.size() &&
+               std::equal(l.name.begin(), l.name.end(), h.name.begin(),
+                          [](char a, char b) { return std::tolower(a) == std::tolower(b); });
+      });
+      if (!also) return false;
+    }
+    return true;
   }
 
   void checkClusters() {
@@ -158,6 +284,7 @@ class Checker {
     positive("timeouts.request_header", "request_header", config_.timeouts.request_header);
     positive("timeouts.keepalive_idle", "keepalive_idle", config_.timeouts.keepalive_idle);
     positive("timeouts.request_body_idle", "request_body_idle", config_.timeouts.request_body_idle);
+    positive("timeouts.response_send_idle", "response_send_idle", config_.timeouts.response_send_idle);
 
     if (config_.limits.max_request_header_bytes < kMinRequestHeaderBytes) {
       add("limits.max_request_header_bytes", "max_request_header_bytes must be at least 1KiB");
@@ -202,6 +329,7 @@ namespace fairlead {
 Result<> validateConfig(const Config& config) {
   std::string detail;
   for (const config::Issue& issue : config::findIssues(config)) {
+    if (issue.warning) continue;
     if (!detail.empty()) detail += '\n';
     detail += fmt::format("{}: {}", issue.path, issue.message);
     if (!issue.first_path.empty()) detail += fmt::format(" (first at {})", issue.first_path);

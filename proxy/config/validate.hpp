@@ -17,6 +17,7 @@ struct Issue {
   std::string path;        // "clusters[1].endpoints[0].weight" (diagnostics.hpp)
   std::string message;     // reads well after "FILE:LINE:COL: "
   std::string first_path;  // for a duplicate: where the value first appeared; else empty
+  bool warning = false;    // the config works, but probably not as meant
 };
 
 // Every issue, in the order of the Config's fields.

@@ -178,6 +178,42 @@ void YamlReader::readString(const Value& v, std::string& out) {
   if (auto t = text(v)) out = std::move(*t);
 }
 
+void YamlReader::readBool(const Value& v, bool& out) {
+  auto t = text(v);
+  if (!t) return;
+  if (*t == "true") {
+    out = true;
+  } else if (*t == "false") {
+    out = false;
+  } else {
+    error(v, fmt::format("'{}' must be true or false, not '{}'", v.name, *t));
+  }
+}
+
+void YamlReader::readStringMap(const Value& v, std::vector<HeaderField>& out) {
+  if (v.node.IsNull()) return;
+  if (!v.node.IsMap()) {
+    error(v, fmt::format("{} must be a mapping (NAME: value), not {}", describe(v), kindOf(v.node)));
+    return;
+  }
+  for (auto it = v.node.begin(); it != v.node.end(); ++it) {
+    const YAML::Node key_node = it->first;
+    const Location key_at = markOf(key_node);
+    if (!key_node.IsScalar()) {
+      error(key_at, v.path, fmt::format("keys in {} must be plain names, not {}", v.path, kindOf(key_node)));
+      continue;
+    }
+    const std::string& name = key_node.Scalar();
+    Value child{it->second, fmt::format("{}.{}", v.path, name), name, key_at};
+    remember(child);
+    HeaderField field{name, {}};
+    if (auto t = text(child)) {
+      field.value = std::move(*t);
+      out.push_back(std::move(field));
+    }
+  }
+}
+
 void YamlReader::readDuration(const Value& v, Millis& out) {
   auto t = text(v);
   if (!t) return;

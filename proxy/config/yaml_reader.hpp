@@ -62,6 +62,9 @@ class YamlReader {
   // The scalar with ${VAR} substituted; nullopt after reporting why there is none.
   std::optional<std::string> text(const Value& v);
   void readString(const Value& v, std::string& out);
+  void readBool(const Value& v, bool& out);
+  // A mapping of names to strings, in file order (headers: the names are the user's own).
+  void readStringMap(const Value& v, std::vector<HeaderField>& out);
   void readDuration(const Value& v, Millis& out);
   void readSize(const Value& v, std::uint64_t& out);
   std::optional<std::uint64_t> readUnsigned(const Value& v, std::uint64_t max);

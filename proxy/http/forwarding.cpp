@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "http/target.hpp"
+
 namespace fairlead::http {
 namespace {
 
@@ -72,32 +74,16 @@ BodyFraming requestFraming(const MessageHead& request) noexcept {
   return BodyFraming::None;  // RFC 9112 §6.3: a request without either has no body
 }
 
-// RFC 9112 §3.2.2: with an absolute-form target the target's authority is the Host, whatever the
-// Host field says; the app gets origin-form, which is what servers are built for.
-struct Target {
-  std::string_view origin_form;
-  std::string_view authority;  // empty unless absolute-form
-};
-
-Target splitTarget(std::string_view target) noexcept {
-  std::size_t scheme = 0;
-  if (startsWithNoCase(target, "http://")) scheme = 7;
-  else if (startsWithNoCase(target, "https://")) scheme = 8;
-  if (scheme == 0) return {target, {}};
-  const std::string_view rest = target.substr(scheme);
-  const std::size_t end = rest.find_first_of("/?");
-  const std::string_view authority = rest.substr(0, end);
-  if (end == std::string_view::npos) return {"/", authority};
-  return {rest.substr(end), authority};  // a leading '?' gets its '/' from the caller
-}
-
 void writeRequestHead(const MessageHead& req, const RequestContext& ctx, std::string& out) {
   reserveForHead(req, ctx.client_ip.size() + ctx.upstream_authority.size() +
                           ctx.request_id_header.size() + ctx.request_id.size(), out);
-  const Target target = splitTarget(req.target);
+  // RFC 9112 §3.2.2: with an absolute-form target the target's authority is the Host, whatever
+  // the Host field says; the app gets origin-form, which is what servers are built for.
+  const TargetParts target = splitTarget(req.target);
+  const std::string_view origin_form = std::string_view(req.target).substr(target.path_offset);
   out.append(req.method).append(" ");
-  if (!target.authority.empty() && target.origin_form.starts_with('?')) out.push_back('/');
-  out.append(target.origin_form).append(" HTTP/1.1\r\n");
+  if (!target.authority.empty() && !origin_form.starts_with('/')) out.push_back('/');
+  out.append(origin_form).append(" HTTP/1.1\r\n");
   std::string xff;  // a trusted peer's chain: every X-Forwarded-For line, in order (RFC 9110 §5.3)
   bool has_host = false;
   bool has_proto = false;

@@ -10,6 +10,7 @@
 
 #include "core/assert.hpp"
 #include "http/framing.hpp"
+#include "session/fixed_response.hpp"
 #include "session/local_reply.hpp"
 
 namespace fairlead::session {
@@ -111,12 +112,13 @@ struct DownstreamSession::Active {
 };
 
 DownstreamSession::DownstreamSession(WorkerContext& ctx, std::unique_ptr<net::TcpConnection> client,
-                                     std::uint16_t listener_port, Owner& owner)
+                                     std::uint16_t listener, std::uint16_t listener_port, Owner& owner)
     : ctx_(ctx),
       owner_(&owner),
       client_(std::move(client)),
       timer_(ctx.loop, this, &DownstreamSession::onTimer),
       id_(ctx.next_connection_id++),
+      listener_(listener),
       listener_port_(listener_port) {
   client_->setHandler(this);
   trusted_peer_ = peerTrusted(client_->peerAddress(), ctx_.config->forwarding.trusted_proxies);
@@ -190,8 +192,8 @@ void DownstreamSession::onTimer(void* self) noexcept {
       s->refuse(408);
       return;
     case TimerFor::BodyIdle:
-      if (s->exchange_) s->exchange_->abort();
-      if (s->exchange_ && s->exchange_->responseStarted()) {
+      if (s->source_) s->source_->abort();
+      if (s->source_ && s->source_->responseStarted()) {
         s->closeNow();
       } else {
         s->refuse(408);
@@ -205,7 +207,7 @@ void DownstreamSession::onTimer(void* self) noexcept {
 void DownstreamSession::onRead(std::string_view data) noexcept {
   switch (state_) {
     case State::Tunnel:
-      if (exchange_) exchange_->tunnelWrite(data);
+      if (source_) source_->tunnelWrite(data);
       pauseClientIfUpstreamFull();
       return;
     case State::Closing:
@@ -258,13 +260,13 @@ void DownstreamSession::feed(std::string_view data) noexcept {
         }
       }
       ctx_.log->debug("[c{}] refusing request: {} ({})", id_, status, parser.reason());
-      if (exchange_ && exchange_->responseStarted()) {
+      if (source_ && source_->responseStarted()) {
         // The answer is already on its way: a broken body can only end the connection.
-        exchange_->abort();
+        source_->abort();
         closeNow();
         return;
       }
-      if (exchange_) exchange_->abort();
+      if (source_) source_->abort();
       refuse(status);
       return;
     }
@@ -318,8 +320,47 @@ int DownstreamSession::onHead(http::MessageHead& head) noexcept {
     writeRandomId(ctx_, active.request_id);
   }
 
-  auto& cluster = ctx_.clusters.front();
   const auto framing = http::requestFraming(head);
+  if (framing == http::BodyFraming::None) {
+    arm(TimerFor::None, {});
+  } else {
+    arm(TimerFor::BodyIdle, ctx_.config->timeouts.request_body_idle);
+  }
+  if (const int refusal = chooseSource(head, active, framing); refusal != 0) {
+    active.refusal = refusal;
+    return -1;
+  }
+  return 0;
+}
+
+int DownstreamSession::chooseSource(http::MessageHead& head, Active& active,
+                                    http::BodyFraming framing) noexcept {
+  Router::Decision decision = ctx_.routers[listener_].route(head);
+  auto& listener = static_cast<ResponseSource::Listener&>(*this);
+  using Kind = Router::Decision::Kind;
+  switch (decision.kind) {
+    case Kind::BadPath:
+      return 400;
+    case Kind::NotFound:
+      source_ = std::make_unique<FixedResponse>(ctx_.loop, listener, 404, std::vector<HeaderField>{},
+                                                localReplyBody(404));
+      return 0;
+    case Kind::Respond: {
+      const RespondAction& r = decision.route->respond;
+      source_ = std::make_unique<FixedResponse>(ctx_.loop, listener, r.status, r.headers, r.body);
+      return 0;
+    }
+    case Kind::Redirect:
+      source_ = std::make_unique<FixedResponse>(
+          ctx_.loop, listener, decision.route->redirect.status,
+          std::vector<HeaderField>{{"Location", std::move(decision.location)}}, std::string());
+      return 0;
+    case Kind::Cluster:
+      break;
+  }
+  if (!decision.target.empty()) head.target = std::move(decision.target);  // strip_prefix
+  auto& cluster = ctx_.clusters[decision.cluster];
+  const auto& fwd = ctx_.config->forwarding;
   std::string bytes;
   http::writeRequestHead(head,
                          http::RequestContext{
@@ -332,13 +373,10 @@ int DownstreamSession::onHead(http::MessageHead& head) noexcept {
                              .request_id = active.request_id,
                          },
                          bytes);
-  if (framing == http::BodyFraming::None) {
-    arm(TimerFor::None, {});
-  } else {
-    arm(TimerFor::BodyIdle, ctx_.config->timeouts.request_body_idle);
-  }
-  exchange_ = std::make_unique<Exchange>(ctx_, cluster, static_cast<Exchange::Listener&>(*this));
-  exchange_->start(std::move(bytes), framing, http::isIdempotent(head.method));
+  auto exchange = std::make_unique<Exchange>(ctx_, cluster, listener);
+  Exchange& started = *exchange;
+  source_ = std::move(exchange);
+  started.start(std::move(bytes), framing, http::isIdempotent(head.method));
   return 0;
 }
 
@@ -347,22 +385,22 @@ void DownstreamSession::onBody(std::string_view data) noexcept {
   const auto limit = ctx_.config->limits.max_request_body_bytes;
   if (limit != 0 && active_->body_bytes > limit) {
     // A chunked body grew past the limit after we began forwarding it.
-    if (exchange_) exchange_->abort();
-    if (active_->response_done || (exchange_ && exchange_->responseStarted())) {
+    if (source_) source_->abort();
+    if (active_->response_done || (source_ && source_->responseStarted())) {
       closeNow();
       return;
     }
     refuse(413);
     return;
   }
-  if (!exchange_ || exchange_->done()) return;  // answered early; the rest is dropped
+  if (!source_ || source_->done()) return;  // answered early; the rest is dropped
   arm(TimerFor::BodyIdle, ctx_.config->timeouts.request_body_idle);
-  exchange_->sendBody(data);
+  source_->sendBody(data);
   if (pauseClientIfUpstreamFull()) arm(TimerFor::None, {});  // paused on purpose: not idle
 }
 
 bool DownstreamSession::pauseClientIfUpstreamFull() noexcept {
-  if (paused_for_upstream_ || !exchange_ || exchange_->upstreamPending() < kHighWatermark) {
+  if (paused_for_upstream_ || !source_ || source_->upstreamPending() < kHighWatermark) {
     return false;
   }
   paused_for_upstream_ = true;
@@ -373,11 +411,11 @@ bool DownstreamSession::pauseClientIfUpstreamFull() noexcept {
 void DownstreamSession::onMessageComplete(const http::Headers& trailers) noexcept {
   active_->request_done = true;
   if (timer_for_ == TimerFor::BodyIdle) arm(TimerFor::None, {});
-  if (exchange_ && !exchange_->done()) exchange_->endBody(trailers);
+  if (source_ && !source_->done()) source_->endBody(trailers);
 }
 
 void DownstreamSession::onUpstreamDrained() noexcept {
-  if (paused_for_upstream_ && exchange_ && exchange_->upstreamPending() <= kLowWatermark) {
+  if (paused_for_upstream_ && source_ && source_->upstreamPending() <= kLowWatermark) {
     paused_for_upstream_ = false;
     client_->resumeReading();
     if (state_ == State::Proxying && !active_->request_done) {
@@ -441,9 +479,9 @@ void DownstreamSession::onResponseBody(std::string_view data) noexcept {
 void DownstreamSession::onUpstreamReadDone() noexcept {
   if (state_ == State::Closed) return;
   client_->flush();
-  if (!response_paused_ && exchange_ && client_->pendingBytes() >= kHighWatermark) {
+  if (!response_paused_ && source_ && client_->pendingBytes() >= kHighWatermark) {
     response_paused_ = true;
-    exchange_->pauseResponse();
+    source_->pauseResponse();
   }
 }
 
@@ -463,7 +501,7 @@ void DownstreamSession::onResponseComplete(const http::Headers& trailers) noexce
 void DownstreamSession::onExchangeFailed(const Error& error, bool response_started) noexcept {
   if (state_ == State::Closing || state_ == State::Closed) return;
   ctx_.log->warn("[c{}] {} {}: upstream {} failed: {} ({})", id_, active_->method, active_->target,
-                 exchange_ ? exchange_->upstreamAddress() : std::string("-"), toString(error.code),
+                 source_ ? source_->upstreamAddress() : std::string_view("-"), toString(error.code),
                  error.detail);
   if (response_started) {
     // Part of the answer is out: the client must see a truncated response, not a wrong one.
@@ -516,7 +554,7 @@ void DownstreamSession::responseFinished() noexcept {
 void DownstreamSession::maybeNextRequest() noexcept {
   if (!active_->request_done || !active_->response_done || state_ != State::Proxying) return;
   // We may be inside one of the exchange's own callbacks: it dies after they return.
-  ctx_.loop.deferDelete(std::move(exchange_));
+  ctx_.loop.deferDelete(std::move(source_));
   setState(State::Head);
   active_->request_done = false;
   active_->response_done = false;
@@ -570,8 +608,8 @@ void DownstreamSession::enterTunnel() noexcept {
   arm(TimerFor::None, {});
   logAccess();
   active_->awaiting_response = false;
-  if (!active_->pending_input.empty() && exchange_) {
-    exchange_->tunnelWrite(active_->pending_input);
+  if (!active_->pending_input.empty() && source_) {
+    source_->tunnelWrite(active_->pending_input);
     std::string().swap(active_->pending_input);
   }
   if (paused_for_pipeline_) {
@@ -594,9 +632,9 @@ void DownstreamSession::onReadEnd(int status) noexcept {
     if (status != UV_EOF || client_->writeIdle()) closeNow();
     return;
   }
-  if (state_ == State::Tunnel && status == UV_EOF && exchange_ && !exchange_->done()) {
+  if (state_ == State::Tunnel && status == UV_EOF && source_ && !source_->done()) {
     // Half-close travels through the tunnel; the upstream's close ends it.
-    exchange_->tunnelShutdown();
+    source_->tunnelShutdown();
     return;
   }
   if (state_ == State::Head && !midRequest()) {
@@ -626,14 +664,14 @@ void DownstreamSession::onWriteDone(int status) noexcept {
   }
   if (response_paused_ && client_->pendingBytes() <= kLowWatermark) {
     response_paused_ = false;
-    if (exchange_) exchange_->resumeResponse();
+    if (source_) source_->resumeResponse();
   }
 }
 
 void DownstreamSession::closeAfterFlush(bool refused) noexcept {
   if (state_ == State::Closing || state_ == State::Closed) return;
   setState(State::Closing);
-  if (exchange_) exchange_->abort();
+  if (source_) source_->abort();
   client_->flush();
   // Lingering (RFC 9112 §9.6) is for a client that may still be sending: a refused or unfinished
   // request, or pipelined bytes we will not read. Closing with unread data would reset the
@@ -669,7 +707,7 @@ void DownstreamSession::closeNow() noexcept {
   if (state_ == State::Closed) return;
   setState(State::Closed);
   timer_.close();
-  if (exchange_) exchange_->abort();
+  if (source_) source_->abort();
   bump(ctx_.counters.bytes_received, static_cast<std::int64_t>(client_->bytesRead()));
   bump(ctx_.counters.bytes_sent, static_cast<std::int64_t>(client_->bytesWritten()));
   bump(ctx_.counters.downstream_connections_active, -1);
@@ -698,13 +736,13 @@ void DownstreamSession::logAccess() noexcept {
   using std::chrono::duration_cast;
   using Micros = std::chrono::microseconds;
   const auto total = duration_cast<Micros>(std::chrono::steady_clock::now() - a.started).count();
-  const auto upstream_us = exchange_ ? duration_cast<Micros>(exchange_->upstreamDuration()).count() : 0;
+  const auto upstream_us = source_ ? duration_cast<Micros>(source_->upstreamDuration()).count() : 0;
   const std::uint64_t in = client_->bytesRead() - a.bytes_in_at_start;
   // A failed write drops what was queued, so the total can fall below the request's baseline.
   const std::uint64_t out_total = client_->bytesWritten() + client_->pendingBytes();
   const std::uint64_t out = out_total > a.bytes_out_at_start ? out_total - a.bytes_out_at_start : 0;
-  const std::string upstream = exchange_ ? exchange_->upstreamAddress() : std::string("-");
-  const std::uint32_t retries = exchange_ ? exchange_->retries() : 0;
+  const std::string_view upstream = source_ ? source_->upstreamAddress() : std::string_view("-");
+  const std::uint32_t retries = source_ ? source_->retries() : 0;
   if (ctx_.access_format == AccessLogFormat::Json) {
     // Method and path come from the client: escape them so the line stays one JSON object.
     auto escape = [](std::string_view s) {

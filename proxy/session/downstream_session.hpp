@@ -21,6 +21,7 @@
 #include "net/tcp_connection.hpp"
 #include "net/timer.hpp"
 #include "session/exchange.hpp"
+#include "session/router.hpp"
 #include "session/worker_context.hpp"
 
 namespace fairlead::session {
@@ -29,7 +30,7 @@ class DownstreamSession final : public net::Deletable,
                                 public core::ListNode<DownstreamSession>,
                                 private net::TcpConnection::Handler,
                                 private http::MessageParser::Sink,
-                                private Exchange::Listener {
+                                private ResponseSource::Listener {
  public:
   FAIRLEAD_SLAB_ALLOCATED(DownstreamSession)
 
@@ -43,8 +44,9 @@ class DownstreamSession final : public net::Deletable,
   };
 
   // Takes over an accepted connection; reading starts at once.
+  // listener: the index of the listener that accepted it, in config order.
   DownstreamSession(WorkerContext& ctx, std::unique_ptr<net::TcpConnection> client,
-                    std::uint16_t listener_port, Owner& owner);
+                    std::uint16_t listener, std::uint16_t listener_port, Owner& owner);
   ~DownstreamSession() override;
 
   void start();
@@ -68,7 +70,7 @@ class DownstreamSession final : public net::Deletable,
   int onHead(http::MessageHead& head) noexcept override;
   void onBody(std::string_view data) noexcept override;
   void onMessageComplete(const http::Headers& trailers) noexcept override;
-  // Exchange::Listener
+  // ResponseSource::Listener
   int onResponseHead(http::MessageHead& head) noexcept override;
   void onResponseBody(std::string_view data) noexcept override;
   void onResponseComplete(const http::Headers& trailers) noexcept override;
@@ -77,6 +79,9 @@ class DownstreamSession final : public net::Deletable,
   void onTunnelData(std::string_view data) noexcept override;
   void onTunnelEnd() noexcept override;
   void onUpstreamReadDone() noexcept override;
+
+  // What answers the request whose head this is; 0, or a status to refuse it with.
+  int chooseSource(http::MessageHead& head, Active& active, http::BodyFraming framing) noexcept;
 
   void feed(std::string_view data) noexcept;
   void holdInput(std::string_view data) noexcept;
@@ -106,10 +111,11 @@ class DownstreamSession final : public net::Deletable,
   std::unique_ptr<net::TcpConnection> client_;
   std::unique_ptr<Active> active_;  // from a request's first byte until idle release
   net::Timer timer_;
-  std::unique_ptr<Exchange> exchange_;
+  std::unique_ptr<ResponseSource> source_;
   std::uint64_t id_;
   State state_ = State::Head;
   TimerFor timer_for_ = TimerFor::None;
+  std::uint16_t listener_;
   std::uint16_t listener_port_;
   bool keep_alive_ = true;
   bool paused_for_pipeline_ = false;  // the held pipelined input is full: reading stopped

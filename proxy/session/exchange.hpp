@@ -15,35 +15,16 @@
 
 #include "http/forwarding.hpp"
 #include "http/message_parser.hpp"
+#include "session/response_source.hpp"
 #include "session/worker_context.hpp"
 #include "upstream/upstream_connection.hpp"
 
 namespace fairlead::session {
 
-class Exchange final : public net::Deletable,
+class Exchange final : public ResponseSource,
                        private upstream::UpstreamConnection::User,
                        private http::MessageParser::Sink {
  public:
-  class Listener {
-   public:
-    // Return 1 when the response has no body whatever its headers say (HEAD), else 0.
-    virtual int onResponseHead(http::MessageHead& head) noexcept = 0;
-    virtual void onResponseBody(std::string_view data) noexcept = 0;
-    virtual void onResponseComplete(const http::Headers& trailers) noexcept = 0;
-    // Nothing more will come. response_started: some of the response already reached the listener.
-    virtual void onExchangeFailed(const Error& error, bool response_started) noexcept = 0;
-    // The upstream took request bytes: upstreamPending() shrank.
-    virtual void onUpstreamDrained() noexcept = 0;
-    virtual void onTunnelData(std::string_view data) noexcept = 0;
-    virtual void onTunnelEnd() noexcept = 0;
-    // One read from the upstream has been handed over: the moment to flush toward the client, so
-    // a response head and its body leave in one write.
-    virtual void onUpstreamReadDone() noexcept = 0;
-
-   protected:
-    ~Listener() = default;
-  };
-
   Exchange(WorkerContext& ctx, ClusterRuntime& cluster, Listener& listener);
   ~Exchange() override;
   Exchange(const Exchange&) = delete;
@@ -51,25 +32,21 @@ class Exchange final : public net::Deletable,
 
   // head: the serialised request head; framing: how the body that follows is sent.
   void start(std::string head, http::BodyFraming framing, bool idempotent);
-  void sendBody(std::string_view data);
-  void endBody(const http::Headers& trailers);
-  // After a 101: raw bytes to the upstream.
-  void tunnelWrite(std::string_view data);
+  void sendBody(std::string_view data) override;
+  void endBody(const http::Headers& trailers) override;
+  void tunnelWrite(std::string_view data) override;
   // The client half-closed the tunnel: pass the FIN on once its bytes are out.
-  void tunnelShutdown() noexcept;
-  std::size_t upstreamPending() const noexcept;
+  void tunnelShutdown() noexcept override;
+  std::size_t upstreamPending() const noexcept override;
+  void pauseResponse() noexcept override;
+  void resumeResponse() noexcept override;
+  void abort() noexcept override;
 
-  void pauseResponse() noexcept;   // client side is full
-  void resumeResponse() noexcept;  // client side drained
-  // Abandons the exchange: the upstream connection is closed, never reused. No callbacks after.
-  void abort() noexcept;
-
-  // A final response head went to the listener (interim 1xx heads always come before it).
-  bool responseStarted() const noexcept { return response_head_final_; }
-  bool done() const noexcept { return done_; }
-  std::uint32_t retries() const noexcept { return retries_; }
-  const std::string& upstreamAddress() const noexcept { return upstream_address_; }
-  std::chrono::steady_clock::duration upstreamDuration() const noexcept;
+  bool responseStarted() const noexcept override { return response_head_final_; }
+  bool done() const noexcept override { return done_; }
+  std::uint32_t retries() const noexcept override { return retries_; }
+  std::string_view upstreamAddress() const noexcept override { return upstream_address_; }
+  std::chrono::steady_clock::duration upstreamDuration() const noexcept override;
 
  private:
   void connectTo(std::size_t endpoint_index);

@@ -17,23 +17,45 @@ int statusFor(const Error& error) noexcept {
 
 const char* reasonPhrase(int status) noexcept {
   switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
     case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
     case 408: return "Request Timeout";
+    case 410: return "Gone";
     case 413: return "Content Too Large";
+    case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
     case 501: return "Not Implemented";
     case 502: return "Bad Gateway";
     case 503: return "Service Unavailable";
     case 504: return "Gateway Timeout";
-    default: return "Error";
+    default: break;
   }
+  // RFC 9112 §4: the reason phrase is optional; the class says enough.
+  if (status >= 200 && status < 300) return "OK";
+  if (status >= 300 && status < 400) return "Redirect";
+  return "Error";
 }
+
+std::string localReplyBody(int status) { return fmt::format("{} {}\n", status, reasonPhrase(status)); }
 
 void writeLocalReply(int status, bool close, std::string_view request_id_header,
                      std::string_view request_id, std::string& out) {
   const char* reason = reasonPhrase(status);
-  // A body a person can read in a browser or a curl; never details of the failure (those go to logs).
-  const std::string body = fmt::format("{} {}\n", status, reason);
+  const std::string body = localReplyBody(status);
   fmt::format_to(std::back_inserter(out),
                  "HTTP/1.1 {} {}\r\nContent-Type: text/plain; charset=utf-8\r\n"
                  "Content-Length: {}\r\nCache-Control: no-store\r\n",

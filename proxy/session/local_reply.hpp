@@ -16,6 +16,11 @@ int statusFor(const Error& error) noexcept;
 void writeLocalReply(int status, bool close, std::string_view request_id_header,
                      std::string_view request_id, std::string& out);
 
+// RFC 9110 §15's reason phrases for the statuses fairlead sends itself (and any a route may).
 const char* reasonPhrase(int status) noexcept;
+
+// The small body of a reply fairlead makes itself: "404 Not Found\n". Never details of a failure
+// (those go to the logs).
+std::string localReplyBody(int status);
 
 }  // namespace fairlead::session

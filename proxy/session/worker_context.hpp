@@ -16,6 +16,7 @@
 #include <fairlead/stats.hpp>
 #include "net/heap_reclaim.hpp"
 #include "net/loop.hpp"
+#include "session/router.hpp"
 #include "upstream/conn_pool.hpp"
 
 namespace fairlead::session {
@@ -54,7 +55,8 @@ struct ClusterRuntime {
 struct WorkerContext {
   net::Loop& loop;
   std::shared_ptr<const Config> config;
-  std::vector<ClusterRuntime> clusters;  // config order; requests go to the first for now
+  std::vector<ClusterRuntime> clusters;  // config order
+  std::vector<Router> routers;           // one per listener, config order
   Counters& counters;
   std::shared_ptr<spdlog::logger> log;
   std::shared_ptr<spdlog::logger> access_log;  // null: access log off

@@ -68,6 +68,7 @@ Config testConfig(std::uint16_t upstream_port) {
   config.timeouts.request_header = Millis{3000};
   config.timeouts.keepalive_idle = Millis{4000};
   config.timeouts.request_body_idle = Millis{3000};
+  config.timeouts.response_send_idle = Millis{3000};
 
   config.limits.max_request_header_bytes = 32 * 1024;
   config.limits.max_request_body_bytes = 0;

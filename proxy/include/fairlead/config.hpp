@@ -21,9 +21,42 @@ struct HostPort {
   std::string toString() const;
 };
 
+// A header as a route matches it or a `respond` action sends it.
+struct HeaderField {
+  std::string name;
+  std::string value;
+};
+
+// What a request must look like for its route to answer it; every condition given must hold, and
+// an empty one holds for every request.
+struct RouteMatch {
+  std::string host;         // "api.example.com" or "*.example.com"; case and port are ignored
+  std::string path_prefix;  // on segment boundaries of the normalized path: /api matches /api/x
+  std::string path;         // the whole normalized path, without the query
+  std::vector<std::string> methods;
+  std::vector<HeaderField> headers;  // name case-insensitive, value exact
+};
+
+struct RespondAction {
+  std::uint16_t status = 200;
+  std::string body;
+  std::vector<HeaderField> headers;
+};
+
+struct RedirectAction {
+  std::string to;  // the Location; "{path}" and "{query}" are replaced from the request
+  std::uint16_t status = 308;
+};
+
+enum class RouteAction : std::uint8_t { Cluster, Respond, Redirect };
+
 struct Route {
-  std::string path_prefix = "/";
-  std::string cluster;  // empty: the first cluster
+  RouteMatch match;
+  RouteAction action = RouteAction::Cluster;
+  std::string cluster;        // Cluster: its name; empty: the first cluster
+  bool strip_prefix = false;  // Cluster: the app gets the path without match.path_prefix
+  RespondAction respond;
+  RedirectAction redirect;
 };
 
 struct ListenerConfig {
@@ -58,6 +91,7 @@ struct ClientTimeouts {
   Millis request_header{10000};
   Millis keepalive_idle{75000};
   Millis request_body_idle{30000};
+  Millis response_send_idle{60000};  // the client must take response bytes at least this often
 };
 
 struct Limits {
@@ -105,8 +139,11 @@ struct ConfigErrors {
 
 // Parses YAML, substitutes ${VAR} / ${VAR:-default} from the environment, validates. On failure the
 // Error's detail holds every message, one per line.
-Result<Config> loadConfigFile(const std::string& path);
-Result<Config> loadConfigString(const std::string& yaml, const std::string& name = "<string>");
+// `warnings`, when given, receives "FILE:LINE:COL: warning: message" lines for a config that
+// loads but probably does not do what was meant (a route no request can reach).
+Result<Config> loadConfigFile(const std::string& path, std::vector<std::string>* warnings = nullptr);
+Result<Config> loadConfigString(const std::string& yaml, const std::string& name = "<string>",
+                                std::vector<std::string>* warnings = nullptr);
 
 // Validation an embedder's hand-built Config gets too (no line numbers: there is no file).
 Result<> validateConfig(const Config& config);

@@ -167,11 +167,6 @@ INSTANTIATE_TEST_SUITE_P(
                    "t.yaml:4:5: 'redirect_to_https' is not supported yet"},
         NotYetCase{"listeners:\n  - name: a\n    address: 0.0.0.0:8080\n    routes:\n      - static: {root: x}\n",
                    "t.yaml:5:9: 'static' is not supported yet"},
-        NotYetCase{"listeners:\n  - name: a\n    address: 0.0.0.0:8080\n    routes:\n"
-                   "      - match: {path_prefix: /down}\n        respond: {status: 503}\n",
-                   "t.yaml:6:9: 'respond' is not supported yet"},
-        NotYetCase{"listeners:\n  - name: a\n    address: 0.0.0.0:8080\n    routes:\n      - redirect: {to: x}\n",
-                   "t.yaml:5:9: 'redirect' is not supported yet"},
         NotYetCase{"clusters:\n  - name: app\n    endpoints: [{address: 127.0.0.1:8000}]\n    hash_on: client_ip\n",
                    "t.yaml:4:5: 'hash_on' is not supported yet"},
         NotYetCase{"clusters:\n  - name: app\n    endpoints: [{address: 127.0.0.1:8000}]\n"
@@ -219,9 +214,9 @@ clusters:
   EXPECT_EQ(c.listeners[0].address.host, "0.0.0.0");
   EXPECT_EQ(c.listeners[0].address.port, 8080);
   ASSERT_EQ(c.listeners[0].routes.size(), 2u);
-  EXPECT_EQ(c.listeners[0].routes[0].path_prefix, "/api/");
+  EXPECT_EQ(c.listeners[0].routes[0].match.path_prefix, "/api/");
   EXPECT_EQ(c.listeners[0].routes[0].cluster, "api");
-  EXPECT_EQ(c.listeners[0].routes[1].path_prefix, "/");
+  EXPECT_EQ(c.listeners[0].routes[1].match.path_prefix, "");
   EXPECT_EQ(c.listeners[0].routes[1].cluster, "web");
   EXPECT_EQ(c.listeners[1].address.host, "::");
   EXPECT_EQ(c.listeners[1].address.port, 8443);
@@ -275,23 +270,117 @@ TEST(Schema, RoutesMustNameAKnownCluster) {
             (Lines{"t.yaml:6:18: unknown cluster 'ap' (did you mean 'app'?)", "t.yaml:7:18: unknown cluster 'nowhere'"}));
 }
 
-TEST(Schema, RouteNeedsAnAction) {
+TEST(Schema, RouteNeedsOneAction) {
   EXPECT_EQ(errors("listeners:\n  - name: a\n    address: 0.0.0.0:1\n    routes:\n      - match: {path_prefix: /}\n"),
-            Lines{"t.yaml:5:9: route needs an action: 'cluster: NAME'"});
+            Lines{"t.yaml:5:9: route needs an action: 'cluster: NAME', 'respond' or 'redirect'"});
   EXPECT_EQ(errors("listeners:\n  - name: a\n    address: 0.0.0.0:1\n    routes:\n      - cluster: \"\"\n"),
             Lines{"t.yaml:5:18: 'cluster' must name a cluster"});
+  EXPECT_EQ(errors("listeners:\n  - name: a\n    address: 0.0.0.0:1\n    routes:\n"
+                   "      - cluster: app\n        redirect: {to: /x}\n"),
+            Lines{"t.yaml:6:19: a route has one action: cluster, respond or redirect"});
 }
 
-TEST(Schema, RoutePathPrefixStartsWithSlash) {
+TEST(Schema, RoutePathsStartWithSlash) {
   EXPECT_EQ(errors("listeners:\n  - name: a\n    address: 0.0.0.0:1\n    routes:\n"
                    "      - match: {path_prefix: api}\n        cluster: app\n"),
             Lines{"t.yaml:5:30: path_prefix 'api' must start with '/'"});
   EXPECT_EQ(errors("listeners:\n  - name: a\n    address: 0.0.0.0:1\n    routes:\n"
-                   "      - match:\n          path_prefix: api\n        cluster: app\n"),
-            Lines{"t.yaml:6:24: path_prefix 'api' must start with '/'"});
+                   "      - match:\n          path: api\n        cluster: app\n"),
+            Lines{"t.yaml:6:17: path 'api' must start with '/'"});
   EXPECT_EQ(errors("listeners:\n  - name: a\n    address: 0.0.0.0:1\n    routes:\n"
-                   "      - match: {path: /x}\n        cluster: app\n"),
-            Lines{"t.yaml:5:17: unknown key 'path' in listeners[0].routes[0].match"});
+                   "      - match: {paht: /x}\n        cluster: app\n"),
+            Lines{"t.yaml:5:17: unknown key 'paht' in listeners[0].routes[0].match (did you mean 'path'?)"});
+}
+
+TEST(Schema, ReadsEveryMatchAndAction) {
+  const Config c = load(R"(listeners:
+  - name: public
+    address: 0.0.0.0:8080
+    routes:
+      - match: { host: "*.example.com", methods: [GET, HEAD], headers: { X-Canary: "1" } }
+        cluster: app
+      - match: { path_prefix: /api }
+        cluster: app
+        strip_prefix: true
+      - match: { path: /down }
+        respond: { status: 503, body: "maintenance\n", headers: { Retry-After: "120" } }
+      - match: { host: old.example.com }
+        redirect: { to: "https://new.example.com{path}{query}", status: 301 }
+)");
+  const auto& r = c.listeners[0].routes;
+  ASSERT_EQ(r.size(), 4u);
+  EXPECT_EQ(r[0].match.host, "*.example.com");
+  EXPECT_EQ(r[0].match.methods, (std::vector<std::string>{"GET", "HEAD"}));
+  ASSERT_EQ(r[0].match.headers.size(), 1u);
+  EXPECT_EQ(r[0].match.headers[0].name, "X-Canary");
+  EXPECT_EQ(r[0].match.headers[0].value, "1");
+  EXPECT_EQ(r[1].action, RouteAction::Cluster);
+  EXPECT_TRUE(r[1].strip_prefix);
+  EXPECT_EQ(r[2].action, RouteAction::Respond);
+  EXPECT_EQ(r[2].respond.status, 503);
+  EXPECT_EQ(r[2].respond.body, "maintenance\n");
+  ASSERT_EQ(r[2].respond.headers.size(), 1u);
+  EXPECT_EQ(r[2].respond.headers[0].name, "Retry-After");
+  EXPECT_EQ(r[3].action, RouteAction::Redirect);
+  EXPECT_EQ(r[3].redirect.to, "https://new.example.com{path}{query}");
+  EXPECT_EQ(r[3].redirect.status, 301);
+}
+
+TEST(Schema, RefusesBadHostsStatusesAndStripPrefixWithoutPrefix) {
+  EXPECT_EQ(errors(R"(listeners:
+  - name: public
+    address: 0.0.0.0:8080
+    routes:
+      - match: { host: "api.*.com" }
+        cluster: app
+      - match: { host: "*example.com" }
+        cluster: app
+      - redirect: { to: /x, status: 200 }
+      - respond: { status: 99 }
+      - cluster: app
+        strip_prefix: true
+      - respond: { status: 200, headers: { Content-Length: "5" } }
+)"),
+            (Lines{"t.yaml:5:24: bad host 'api.*.com' (write a name such as api.example.com, or *.example.com for "
+                   "every name below example.com)",
+                   "t.yaml:7:24: bad host '*example.com' (write a name such as api.example.com, or *.example.com for "
+                   "every name below example.com)",
+                   "t.yaml:9:37: redirect status must be 301, 302, 303, 307 or 308, not 200",
+                   "t.yaml:10:28: respond status must be between 200 and 599, not 99",
+                   "t.yaml:12:23: strip_prefix needs a match.path_prefix and a cluster to send the rest to",
+                   "t.yaml:13:60: 'Content-Length' is set by fairlead from the body"}));
+}
+
+TEST(Schema, WarnsAboutAShadowedRouteWithBothLines) {
+  std::vector<std::string> warnings;
+  auto loaded = loadConfigText(R"(listeners:
+  - name: public
+    address: 0.0.0.0:8080
+    routes:
+      - match: { path_prefix: / }
+        cluster: app
+      - match: { path_prefix: /api }
+        cluster: app
+      - match: { host: "*.example.com" }
+        cluster: app
+      - match: { host: "a.example.com", path: /x }
+        cluster: app
+      - match: { path_prefix: /api, methods: [GET] }
+        cluster: app
+clusters:
+  - { name: app, endpoints: [{ address: 127.0.0.1:8000 }] }
+)",
+                               "t.yaml", fakeEnv({}), &warnings);
+  ASSERT_TRUE(loaded) << loaded.error().detail;
+  EXPECT_EQ(warnings,
+            (Lines{"t.yaml:7:9: warning: this route can never match: routes[0] before it takes every request it "
+                   "would (see line 5)",
+                   "t.yaml:9:9: warning: this route can never match: routes[0] before it takes every request it "
+                   "would (see line 5)",
+                   "t.yaml:11:9: warning: this route can never match: routes[0] before it takes every request it "
+                   "would (see line 5)",
+                   "t.yaml:13:9: warning: this route can never match: routes[0] before it takes every request it "
+                   "would (see line 5)"}));
 }
 
 // --- clusters -----------------------------------------------------------------------------------
@@ -530,7 +619,7 @@ forwarding:
                          {"ID_HEADER", "X-Amzn-Trace-Id"}});
   EXPECT_EQ(c.workers, 0u);
   EXPECT_EQ(c.listeners[0].address.port, 9090);
-  EXPECT_EQ(c.listeners[0].routes[0].path_prefix, "/$money");
+  EXPECT_EQ(c.listeners[0].routes[0].match.path_prefix, "/$money");
   EXPECT_EQ(c.clusters[0].endpoints[0].address.toString(), "app.internal:8000");
   EXPECT_EQ(c.clusters[0].connect_timeout, Millis(750));
   EXPECT_EQ(c.forwarding.request_id_header, "X-Amzn-Trace-Id");
@@ -548,7 +637,7 @@ TEST(Schema, SubstitutedTextIsNeverYaml) {
   const Config c = load("listeners:\n  - name: a\n    address: 0.0.0.0:1\n    routes:\n"
                         "      - match: {path_prefix: \"${P}\"}\n        cluster: app\n",
                         {{"P", "/x: y\nworkers: 3 # }"}});
-  EXPECT_EQ(c.listeners[0].routes[0].path_prefix, "/x: y\nworkers: 3 # }");
+  EXPECT_EQ(c.listeners[0].routes[0].match.path_prefix, "/x: y\nworkers: 3 # }");
   EXPECT_EQ(c.workers, 0u);
 }
 

@@ -15,7 +15,7 @@ std::string problems(const Config& config) {
 
 Config twoListenersTwoClusters() {
   Config c = Config::defaults();
-  c.listeners.push_back(ListenerConfig{"admin-ish", HostPort{"::1", 9000}, {Route{"/api/", "app"}}});
+  c.listeners.push_back(ListenerConfig{"admin-ish", HostPort{"::1", 9000}, {Route{.match = {.path_prefix = "/api/"}, .cluster = "app"}}});
   ClusterConfig web;
   web.name = "web";
   web.endpoints.push_back(EndpointConfig{HostPort{"web.internal", 3000}, 2});
@@ -59,7 +59,9 @@ TEST(ValidateConfig, ListenerNamesAndAddresses) {
 
 TEST(ValidateConfig, Routes) {
   Config c = twoListenersTwoClusters();
-  c.listeners[1].routes = {Route{"api", "app"}, Route{"/", "wbe"}, Route{"/", ""}};
+  c.listeners[1].routes = {Route{.match = {.path_prefix = "api"}, .cluster = "app"},
+                           Route{.match = {.path_prefix = "/"}, .cluster = "wbe"},
+                           Route{.match = {.path_prefix = "/x"}, .cluster = ""}};
   EXPECT_EQ(problems(c),
             "listeners[1].routes[0].match.path_prefix: path_prefix 'api' must start with '/'\n"
             "listeners[1].routes[1].cluster: unknown cluster 'wbe' (did you mean 'web'?)");

@@ -1,0 +1,108 @@
+#include "http/target.hpp"
+
+#include <cstdint>
+
+namespace fairlead::http {
+namespace {
+
+int hexValue(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// RFC 3986 §2.3.
+bool unreserved(unsigned char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~';
+}
+
+bool hasDotSegment(std::string_view path) noexcept {
+  for (std::size_t i = path.find("/."); i != std::string_view::npos; i = path.find("/.", i + 1)) {
+    const std::string_view rest = path.substr(i + 2);
+    if (rest.empty() || rest.front() == '/') return true;                                  // "/."
+    if (rest.front() == '.' && (rest.size() == 1 || rest[1] == '/')) return true;  // "/.."
+  }
+  return false;
+}
+
+}  // namespace
+
+TargetParts splitTarget(std::string_view target) noexcept {
+  TargetParts parts;
+  std::size_t start = 0;
+  if (!target.empty() && target.front() != '/') {
+    // absolute-form (RFC 9112 §3.2.2): scheme "://" authority path-abempty
+    const std::size_t scheme_end = target.find("://");
+    if (scheme_end == std::string_view::npos) return parts;  // asterisk-form or nonsense: no path
+    const std::size_t auth_start = scheme_end + 3;
+    std::size_t auth_end = target.find_first_of("/?", auth_start);
+    if (auth_end == std::string_view::npos) auth_end = target.size();
+    parts.authority = target.substr(auth_start, auth_end - auth_start);
+    start = auth_end;
+  }
+  const std::size_t q = target.find('?', start);
+  parts.path_offset = start;
+  parts.path = target.substr(start, (q == std::string_view::npos ? target.size() : q) - start);
+  if (parts.path.empty() && !parts.authority.empty()) parts.path = "/";  // "http://host" means "/"
+  if (q != std::string_view::npos) {
+    parts.has_query = true;
+    parts.query = target.substr(q + 1);
+  }
+  return parts;
+}
+
+std::string_view hostWithoutPort(std::string_view authority) noexcept {
+  if (!authority.empty() && authority.front() == '[') {
+    const std::size_t close = authority.find(']');
+    return close == std::string_view::npos ? authority : authority.substr(0, close + 1);
+  }
+  return authority.substr(0, authority.find(':'));
+}
+
+PathNormal normalizePath(std::string_view path, std::string& out) {
+  if (path.find('%') == std::string_view::npos && !hasDotSegment(path)) return PathNormal::AsIs;
+  std::string decoded;
+  decoded.reserve(path.size());
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    const char c = path[i];
+    if (c == '%' && i + 2 < path.size() && hexValue(path[i + 1]) >= 0 && hexValue(path[i + 2]) >= 0) {
+      const auto byte = static_cast<unsigned char>(hexValue(path[i + 1]) * 16 + hexValue(path[i + 2]));
+      if (unreserved(byte)) {
+        decoded.push_back(static_cast<char>(byte));
+      } else {
+        static constexpr char kHex[] = "0123456789ABCDEF";
+        decoded.push_back('%');
+        decoded.push_back(kHex[byte >> 4]);
+        decoded.push_back(kHex[byte & 0xf]);
+      }
+      i += 2;
+      continue;
+    }
+    decoded.push_back(c);
+  }
+  // RFC 3986 §5.2.4, except that climbing above the root is an error rather than ignored.
+  out.clear();
+  std::string_view in = decoded;
+  while (!in.empty()) {
+    const std::size_t next = in.find('/', 1);
+    const std::string_view segment = in.substr(0, next);  // "/name", with its leading slash
+    in.remove_prefix(segment.size());
+    if (segment == "/.") {
+      if (in.empty()) out.push_back('/');
+      continue;
+    }
+    if (segment == "/..") {
+      if (out.empty()) return PathNormal::AboveRoot;
+      out.resize(out.rfind('/'));
+      if (in.empty()) out.push_back('/');
+      continue;
+    }
+    out.append(segment);
+  }
+  if (out.empty()) out.push_back('/');
+  return PathNormal::Rewritten;
+}
+
+}  // namespace fairlead::http

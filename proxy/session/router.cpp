@@ -1,0 +1,112 @@
+#include "session/router.hpp"
+
+#include <algorithm>
+
+#include "core/route_match.hpp"
+#include "http/headers.hpp"
+#include "http/target.hpp"
+
+namespace fairlead::session {
+namespace {
+
+// "{path}" and "{query}" in a redirect's `to`, replaced from the request as it was sent.
+std::string expandLocation(std::string_view to, std::string_view path, const http::TargetParts& parts) {
+  std::string out;
+  out.reserve(to.size() + path.size() + parts.query.size() + 1);
+  while (!to.empty()) {
+    if (to.starts_with("{path}")) {
+      out.append(path);
+      to.remove_prefix(6);
+    } else if (to.starts_with("{query}")) {
+      if (parts.has_query) out.append("?").append(parts.query);
+      to.remove_prefix(7);
+    } else {
+      out.push_back(to.front());
+      to.remove_prefix(1);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Router::Router(const std::vector<Route>& routes, const std::vector<ClusterConfig>& clusters) {
+  entries_.reserve(routes.size());
+  for (const Route& r : routes) {
+    Entry e{r, 0};
+    if (r.action == RouteAction::Cluster && !r.cluster.empty()) {
+      const auto it = std::find_if(clusters.begin(), clusters.end(),
+                                   [&](const ClusterConfig& c) { return c.name == r.cluster; });
+      e.cluster = it == clusters.end() ? 0 : static_cast<std::size_t>(it - clusters.begin());
+    }
+    uses_host_ = uses_host_ || !r.match.host.empty();
+    entries_.push_back(std::move(e));
+  }
+}
+
+bool Router::matches(const RouteMatch& m, const http::MessageHead& head, std::string_view host,
+                     std::string_view path) noexcept {
+  if (!m.host.empty() && !core::hostMatches(m.host, host)) return false;
+  if (!m.path.empty() && path != m.path) return false;
+  if (!m.path_prefix.empty() && !core::pathHasPrefix(path, m.path_prefix)) return false;
+  if (!m.methods.empty() && std::find(m.methods.begin(), m.methods.end(), head.method) == m.methods.end()) {
+    return false;
+  }
+  for (const HeaderField& want : m.headers) {
+    const http::Header* have = head.headers.find(want.name);
+    if (have == nullptr || have->value != want.value) return false;
+  }
+  return true;
+}
+
+Router::Decision Router::route(const http::MessageHead& head) const {
+  Decision d;
+  if (entries_.empty()) return d;  // no routes: everything to the first cluster
+
+  const http::TargetParts parts = http::splitTarget(head.target);
+  std::string normalized;
+  std::string_view path = parts.path;
+  if (!path.empty()) {
+    switch (http::normalizePath(path, normalized)) {
+      case http::PathNormal::AsIs: break;
+      case http::PathNormal::Rewritten: path = normalized; break;
+      case http::PathNormal::AboveRoot: d.kind = Decision::Kind::BadPath; return d;
+    }
+  }
+  // RFC 9112 §3.2.2: an absolute-form target's authority wins over Host.
+  std::string_view host = parts.authority;
+  if (host.empty() && uses_host_) {
+    if (const http::Header* h = head.headers.find("host")) host = h->value;
+  }
+  host = http::hostWithoutPort(host);
+
+  for (const Entry& e : entries_) {
+    if (!matches(e.route.match, head, host, path)) continue;
+    d.route = &e.route;
+    switch (e.route.action) {
+      case RouteAction::Cluster:
+        d.kind = Decision::Kind::Cluster;
+        d.cluster = e.cluster;
+        if (e.route.strip_prefix) {
+          std::string_view rest = path.substr(core::prefixStem(e.route.match.path_prefix).size());
+          if (core::prefixStem(e.route.match.path_prefix) == "/") rest = path;
+          d.target.assign(head.target, 0, parts.path_offset);
+          if (rest.empty() || rest.front() != '/') d.target.push_back('/');
+          d.target.append(rest);
+          if (parts.has_query) d.target.append("?").append(parts.query);
+        }
+        return d;
+      case RouteAction::Respond:
+        d.kind = Decision::Kind::Respond;
+        return d;
+      case RouteAction::Redirect:
+        d.kind = Decision::Kind::Redirect;
+        d.location = expandLocation(e.route.redirect.to, parts.path, parts);
+        return d;
+    }
+  }
+  d.kind = Decision::Kind::NotFound;
+  return d;
+}
+
+}  // namespace fairlead::session
