@@ -87,10 +87,16 @@ void writeRandomId(WorkerContext& ctx, std::string& id) {
 }  // namespace
 
 struct DownstreamSession::Active {
-  Active(http::MessageParser::Sink& sink, std::size_t max_head_bytes, std::string peer_ip)
-      : parser(HTTP_REQUEST, sink, max_head_bytes), client_ip(std::move(peer_ip)) {}
+  Active(DownstreamSession& session, std::size_t max_head_bytes, std::string peer_ip)
+      : parser(HTTP_REQUEST, static_cast<http::MessageParser::Sink&>(session), max_head_bytes),
+        send_timer(session.ctx_.loop, &session, &DownstreamSession::onSendTimeout),
+        client_ip(std::move(peer_ip)) {}
 
   http::MessageParser parser;
+  // Runs while the kernel holds none of our bytes back: a client that takes none of them for
+  // timeouts.response_send_idle is cut. Its own timer, because the session's may be waiting on
+  // the client's request body at the same time.
+  net::Timer send_timer;
   std::string pending_input;  // bytes after the current request: pipelined, or early tunnel bytes
   std::string client_ip;  // formatted once per burst of requests, for forwarding and the log
   std::string request_id;
@@ -109,6 +115,7 @@ struct DownstreamSession::Active {
   bool http10 = false;
   bool upgrade_requested = false;
   bool awaiting_response = false;  // the request is complete; later bytes wait in pending_input
+  bool logged = false;  // its access-log line is written: exactly one per request
 };
 
 DownstreamSession::DownstreamSession(WorkerContext& ctx, std::unique_ptr<net::TcpConnection> client,
@@ -146,8 +153,7 @@ bool DownstreamSession::midRequest() const noexcept {
 
 DownstreamSession::Active& DownstreamSession::active() {
   if (!active_) {
-    active_ = std::make_unique<Active>(static_cast<http::MessageParser::Sink&>(*this),
-                                       ctx_.config->limits.max_request_header_bytes,
+    active_ = std::make_unique<Active>(*this, ctx_.config->limits.max_request_header_bytes,
                                        client_->peerIp());
   }
   return *active_;
@@ -180,6 +186,11 @@ void DownstreamSession::onTimer(void* self) noexcept {
   auto* s = static_cast<DownstreamSession*>(self);
   switch (std::exchange(s->timer_for_, TimerFor::None)) {
     case TimerFor::IdleRelease:
+      if (!s->client_->writeIdle()) {
+        // The last response is still on its way: its send timer lives in the Active block.
+        s->arm(TimerFor::IdleRelease, kIdleReleaseAfter);
+        return;
+      }
       s->goIdle();
       s->arm(TimerFor::KeepAlive, s->ctx_.config->timeouts.keepalive_idle - kIdleReleaseAfter);
       return;
@@ -201,6 +212,26 @@ void DownstreamSession::onTimer(void* self) noexcept {
       return;
     case TimerFor::None:
       return;
+  }
+}
+
+void DownstreamSession::onSendTimeout(void* self) noexcept {
+  auto* s = static_cast<DownstreamSession*>(self);
+  bump(s->ctx_.counters.client_send_timeouts);
+  s->ctx_.log->debug("[c{}] the client took no response bytes for {} ms ({} waiting): closing", s->id_,
+                     s->ctx_.config->timeouts.response_send_idle.count(), s->client_->pendingBytes());
+  // The upstream connection, if any, is closed with the source, never pooled mid-body; closeNow
+  // logs the request if nothing else did.
+  s->closeNow();
+}
+
+void DownstreamSession::watchSend(bool progressed) noexcept {
+  if (!active_) return;
+  net::Timer& timer = active_->send_timer;
+  if (client_->writeIdle()) {
+    timer.stop();
+  } else if (progressed || !timer.armed()) {
+    timer.start(ctx_.config->timeouts.response_send_idle);
   }
 }
 
@@ -244,6 +275,7 @@ void DownstreamSession::feed(std::string_view data) noexcept {
     active.method.clear();
     active.target.clear();
     active.request_id.clear();
+    active.logged = false;
   }
   const auto outcome = parser.execute(data);
   if (state_ == State::Closing || state_ == State::Closed) return;
@@ -479,6 +511,7 @@ void DownstreamSession::onResponseBody(std::string_view data) noexcept {
 void DownstreamSession::onUpstreamReadDone() noexcept {
   if (state_ == State::Closed) return;
   client_->flush();
+  watchSend(false);
   if (!response_paused_ && source_ && client_->pendingBytes() >= kHighWatermark) {
     response_paused_ = true;
     source_->pauseResponse();
@@ -495,6 +528,7 @@ void DownstreamSession::onResponseComplete(const http::Headers& trailers) noexce
     http::writeLastChunk(trailers, client_->output());
   }
   client_->flush();  // before the next pipelined request can queue its own bytes
+  watchSend(false);
   responseFinished();
 }
 
@@ -520,6 +554,7 @@ void DownstreamSession::replyLocally(int status, bool close) noexcept {
   writeLocalReply(status, !keep_alive_, ctx_.config->forwarding.request_id_header, requestId(),
                   client_->output());
   client_->flush();
+  watchSend(false);
 }
 
 void DownstreamSession::refuse(int status) noexcept {
@@ -654,12 +689,19 @@ void DownstreamSession::onReadEnd(int status) noexcept {
 
 void DownstreamSession::onWriteDone(int status) noexcept {
   if (status != 0) {
-    closeNow();
+    closeNow();  // the client is gone; a request in flight is logged there
     return;
   }
+  watchSend(true);
   if (state_ == State::Closing) {
-    // Out: close, unless lingering for a client that has not closed its side yet.
-    if (client_->writeIdle() && (!linger_ || client_->readEnded())) closeNow();
+    // Out: close, unless lingering for a client that has not closed its side yet; the linger
+    // time runs from the moment our last byte left.
+    if (!client_->writeIdle()) return;
+    if (!linger_ || client_->readEnded()) {
+      closeNow();
+    } else if (timer_for_ != TimerFor::Linger) {
+      arm(TimerFor::Linger, kLingerTime);
+    }
     return;
   }
   if (response_paused_ && client_->pendingBytes() <= kLowWatermark) {
@@ -681,8 +723,12 @@ void DownstreamSession::closeAfterFlush(bool refused) noexcept {
     closeNow();
     return;
   }
-  if (!linger_) return;  // onWriteDone closes once the answer is out
+  if (!linger_) {
+    watchSend(false);  // onWriteDone closes once the answer is out
+    return;
+  }
   client_->shutdownAfterFlush();
+  watchSend(false);
   // Keep reading (and dropping) until the client closes or the linger time is up.
   if (paused_for_pipeline_) {
     paused_for_pipeline_ = false;
@@ -692,7 +738,7 @@ void DownstreamSession::closeAfterFlush(bool refused) noexcept {
     paused_for_upstream_ = false;
     client_->resumeReading();
   }
-  arm(TimerFor::Linger, kLingerTime);
+  arm(client_->writeIdle() ? TimerFor::Linger : TimerFor::None, kLingerTime);
 }
 
 // requests_active counts sessions in Proxying: every way out of it (the next request, a tunnel,
@@ -705,8 +751,15 @@ void DownstreamSession::setState(State next) noexcept {
 
 void DownstreamSession::closeNow() noexcept {
   if (state_ == State::Closed) return;
+  if (state_ == State::Proxying && active_ && !active_->logged) {
+    // However a request ends (the client left or stopped reading, its body broke off), it gets
+    // its line; without a status of its own, nobody was left to answer.
+    if (active_->status == 0) active_->status = 499;
+    logAccess();
+  }
   setState(State::Closed);
   timer_.close();
+  if (active_) active_->send_timer.close();
   if (source_) source_->abort();
   bump(ctx_.counters.bytes_received, static_cast<std::int64_t>(client_->bytesRead()));
   bump(ctx_.counters.bytes_sent, static_cast<std::int64_t>(client_->bytesWritten()));
@@ -724,12 +777,17 @@ void DownstreamSession::drain() noexcept {
   }
 }
 
-void DownstreamSession::close() noexcept { closeNow(); }
+void DownstreamSession::close() noexcept {
+  // Stopped by the proxy, not left by the client.
+  if (state_ == State::Proxying && active_ && active_->status == 0) active_->status = 503;
+  closeNow();
+}
 
 void DownstreamSession::logAccess() noexcept {
   // Every request logged has its Active block (startRefused makes one for its 503).
   FL_ASSERT(active_ != nullptr, "a request logged without its state");
-  if (active_ == nullptr) return;
+  if (active_ == nullptr || active_->logged) return;
+  active_->logged = true;
   const Active& a = *active_;
   if (a.status >= 100 && a.status < 600) bump(ctx_.counters.responses_by_class[a.status / 100]);
   if (!ctx_.access_log) return;

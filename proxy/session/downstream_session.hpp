@@ -101,6 +101,10 @@ class DownstreamSession final : public net::Deletable,
   void setState(State next) noexcept;
   void arm(TimerFor what, std::chrono::milliseconds after) noexcept;
   static void onTimer(void* self) noexcept;
+  static void onSendTimeout(void* self) noexcept;
+  // After a flush, or progressed: the kernel took some of our bytes. Arms the send timer while
+  // bytes wait for the client, stops it once none do.
+  void watchSend(bool progressed) noexcept;
   void logAccess() noexcept;
 
   Active& active();

@@ -31,6 +31,7 @@ struct Counters {
   std::atomic<std::uint64_t> responses_by_class[6] = {};
   std::atomic<std::uint64_t> upstream_connections_total{0};
   std::atomic<std::uint64_t> upstream_retries_total{0};
+  std::atomic<std::uint64_t> client_send_timeouts{0};
   std::atomic<std::uint64_t> bytes_received{0};
   std::atomic<std::uint64_t> bytes_sent{0};
 

@@ -86,6 +86,48 @@ TEST_F(Binary, SigtermDrainsAndExitsZero) {
   EXPECT_EQ(proxy.waitForExit(), 0) << proxy.output();
 }
 
+// --check names every mistake in a routes table with its line:col, and warns about a route that an
+// earlier one shadows.
+TEST_F(Binary, CheckReportsRouteMistakesWithLineAndColumn) {
+  const std::string path = dir_ + "/routes.yaml";
+  std::ofstream(path) << R"(listeners:
+  - name: public
+    address: 127.0.0.1:0
+    routes:
+      - match: { path_prefix: / }
+        cluster: web
+      - match: { path_prefix: /api/ }
+        cluster: apii
+      - match: { host: "api.*.example.com" }
+        cluster: web
+clusters:
+  - { name: web, endpoints: [{ address: 127.0.0.1:3000 }] }
+  - { name: api, endpoints: [{ address: 127.0.0.1:8000 }] }
+)";
+  ChildProcess check({FAIRLEAD_BINARY, "-c", path, "--check"});
+  EXPECT_EQ(check.waitForExit(), 1);
+  const std::string out = check.output();
+  EXPECT_NE(out.find(path + ":7:9: warning: this route can never match: routes[0] before it takes every request it "
+                            "would (see line 5)"),
+            std::string::npos) << out;
+  EXPECT_NE(out.find(path + ":8:18: unknown cluster 'apii' (did you mean 'api'?)"), std::string::npos) << out;
+  EXPECT_NE(out.find(path + ":9:24: bad host 'api.*.example.com'"), std::string::npos) << out;
+
+  // A warning alone does not fail the check.
+  std::ofstream(path) << R"(listeners:
+  - name: public
+    address: 127.0.0.1:0
+    routes:
+      - { match: { path_prefix: /api }, cluster: app }
+      - { match: { path_prefix: /api/v2 }, cluster: app }
+clusters:
+  - { name: app, endpoints: [{ address: 127.0.0.1:8000 }] }
+)";
+  ChildProcess ok({FAIRLEAD_BINARY, "-c", path, "--check"});
+  EXPECT_EQ(ok.waitForExit(), 0);
+  EXPECT_NE(ok.output().find(path + ":6:9: warning: this route can never match"), std::string::npos) << ok.output();
+}
+
 // log.level debug shows what happens to connections, upstream ones included.
 TEST_F(Binary, DebugLevelLogsConnectionEvents) {
   ScriptedUpstream upstream;

@@ -225,11 +225,17 @@ void ScriptedUpstream::recordBytes(Connection& conn, std::string_view bytes) {
   cv_.notify_all();
 }
 
+void ScriptedUpstream::answerAfterHead(std::string bytes) {
+  std::lock_guard lock(mu_);
+  answer_after_head_ = std::move(bytes);
+}
+
 void ScriptedUpstream::serve(std::shared_ptr<Connection> conn) {
   int fd = conn->fd;
   std::string in;  // received and not yet consumed as a request
   std::size_t served = 0;
   bool continued = false;
+  bool answered_early = false;  // answerAfterHead() bytes went out for the current request
 
   auto markOver = [&] {
     {
@@ -333,12 +339,22 @@ void ScriptedUpstream::serve(std::shared_ptr<Connection> conn) {
         continued = true;
         if (!writeAll(kContinue)) break;
       }
+      if (parsed.head_complete && !answered_early) {
+        std::string early;
+        {
+          std::lock_guard lock(mu_);
+          early = answer_after_head_;
+        }
+        answered_early = true;
+        if (!early.empty() && !writeAll(early)) break;
+      }
       if (readSome(-1) < 0) break;
       continue;
     }
 
     // A complete request.
     continued = false;
+    answered_early = false;
     in.erase(0, parsed.size);
     Request& req = parsed.request;
     req.connection = conn->index;

@@ -131,6 +131,9 @@ class ScriptedUpstream {
   // default, as uvicorn does).
   void setAutoContinue(bool on) { auto_continue_ = on; }
   void allowParseErrors() { allow_parse_errors_ = true; }
+  // Write `bytes` as soon as a request's head is in, before its body has arrived (an app that
+  // answers an upload early). The handler still runs for a body that completes.
+  void answerAfterHead(std::string bytes);
 
   // Waits. Each fails the test with a message and returns false at the deadline.
   bool waitForRequests(std::size_t n, Millis timeout = kDefaultTimeout);
@@ -171,6 +174,7 @@ class ScriptedUpstream {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   Handler handler_;
+  std::string answer_after_head_;
   std::vector<std::shared_ptr<Connection>> connections_;
   std::vector<Request> requests_;
   std::string received_;
