@@ -2,7 +2,7 @@
 
 namespace fairlead {
 
-// DESIGN.md "Command line": without a config file, one listener on 0.0.0.0:8080 in front of one
+// docs/configuration.md "Loading a configuration": without a config file, one listener on 0.0.0.0:8080 in front of one
 // cluster at 127.0.0.1:8000, the port uvicorn is usually started on next to us.
 Config Config::defaults() {
   Config config;

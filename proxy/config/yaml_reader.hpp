@@ -38,7 +38,7 @@ struct Field {
 struct MapSchema {
   std::string_view noun;  // "listener", for "listener needs 'address'"
   std::vector<Field> fields;
-  std::vector<std::string_view> not_yet;  // keys of DESIGN.md that a later issue implements
+  std::vector<std::string_view> not_yet;  // documented keys that a later release implements
 };
 
 struct MapSummary {

@@ -1,4 +1,4 @@
-// The one place that decides whether a failed upstream attempt may be sent again (DESIGN.md,
+// The one place that decides whether a failed upstream attempt may be sent again (docs/operations.md,
 // "Safe retries only"). Pure function.
 #pragma once
 

@@ -198,7 +198,7 @@ class ExampleAppThroughFairlead(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         status = cls.stopChildren()
-        # After SIGTERM fairlead drains and exits 0 (DESIGN.md "Lifecycle"); under ASan a leak or
+        # After SIGTERM fairlead drains and exits 0 (docs/operations.md "Signals and draining"); under ASan a leak or
         # an error at shutdown also shows up here as a non-zero status.
         if status != 0:
             raise AssertionError(f"fairlead exited with status {status} after SIGTERM")

@@ -1,4 +1,4 @@
-// The access log (DESIGN.md "Logging"): one line per request, each with that request's own status
+// The access log (docs/operations.md "Access log"): one line per request, each with that request's own status
 // and bytes, also on a keep-alive connection and for a request refused before it was forwarded.
 #include <time.h>
 

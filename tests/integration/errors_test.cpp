@@ -1,4 +1,4 @@
-// The proxy's own answers (DESIGN.md "HTTP behaviour"): 502 when the upstream fails, 431 for a head
+// The proxy's own answers (docs/operations.md): 502 when the upstream fails, 431 for a head
 // over limits.max_request_header_bytes, 413 for a body over limits.max_request_body_bytes; and what
 // a client sees when the app dies half-way through a response. Timeouts (408, 504) are in
 // timeouts_test.cpp, malformed requests (400, 501) in smuggling_test.cpp.
@@ -14,7 +14,7 @@ namespace {
 
 class Errors : public IntegrationTest {};
 
-// The proxy's own answers are small (DESIGN.md).
+// The proxy's own answers are small (docs/operations.md).
 void expectSmallLocalReply(const Response& r) {
   EXPECT_LE(r.body.size(), 1024u) << printable(r.raw);
 }
@@ -43,7 +43,7 @@ TEST_F(Errors, MalformedUpstreamResponseGives502) {
 }
 
 // A reset after the request was written, on a connection that was not reused: not one of the
-// DESIGN.md retry cases (never sent / reused pooled connection), so 502 and no second attempt.
+// docs/operations.md retry cases (never sent / reused pooled connection), so 502 and no second attempt.
 TEST_F(Errors, ResetOnAFreshConnectionGives502WithoutRetry) {
   upstream.setHandler([](const Request&) { return Action::reset(); });
   ASSERT_NO_FATAL_FAILURE(start());

@@ -1,4 +1,4 @@
-// Message framing across the proxy (DESIGN.md "HTTP behaviour", RFC 9112 §6-7): request bodies by
+// Message framing across the proxy (docs/operations.md, RFC 9112 §6-7): request bodies by
 // Content-Length and chunked arrive at the app byte for byte; responses delimited by length, chunks
 // or the close reach the client whole; HEAD, 1xx, 204 and 304 carry no body; Expect: 100-continue;
 // HTTP/1.0 clients. After each bodiless response the same connection must still work: that is how a
@@ -321,7 +321,7 @@ TEST_F(Framing, ExpectContinueGetsOneHundredThenTheFinalResponse) {
   expectForwardedBody(upstream.request(0), "hello");
 }
 
-// RFC 9112 §6.3 rule 7 / DESIGN.md: an HTTP/1.0 request without Content-Length has no body. If the
+// RFC 9112 §6.3 rule 7 / docs/operations.md: an HTTP/1.0 request without Content-Length has no body. If the
 // proxy thought otherwise it would wait for a close that never comes.
 TEST_F(Framing, Http10RequestWithoutContentLengthHasNoBody) {
   ASSERT_NO_FATAL_FAILURE(start());

@@ -1,4 +1,4 @@
-// Upstream connection pooling and the safe-retry rule (DESIGN.md "HTTP behaviour": keep-alive on
+// Upstream connection pooling and the safe-retry rule (docs/operations.md: keep-alive on
 // both sides, pooled per worker; "Safe retries only"), the client connection limit
 // (limits.max_connections), and the pool bound under load.
 #include <atomic>
@@ -94,7 +94,7 @@ TEST_F(Pool, RetriesAGetWhenTheReusedConnectionIsClosed) {
   ASSERT_NO_FATAL_FAILURE(retryScenario(upstream, *proxy, port(), Action::close()));
 }
 
-// A POST whose body went out may have been acted on: it is not replayed (DESIGN.md: retried only
+// A POST whose body went out may have been acted on: it is not replayed (docs/operations.md: retried only
 // when idempotent or its body was not yet sent). The client gets 502 and the app saw it once.
 TEST_F(Pool, DoesNotRetryAPostWhoseBodyWasSent) {
   upstream.setHandler([](const Request& req) {

@@ -1,4 +1,4 @@
-// Requests reach the app as the HTTP contract says (DESIGN.md "HTTP behaviour"): what is kept, what
+// Requests reach the app as the HTTP contract says (docs/operations.md): what is kept, what
 // is stripped (hop-by-hop), what is added (X-Forwarded-*, the request id), and responses come back
 // intact. Real sockets: RawClient -> Proxy -> ScriptedUpstream.
 #include <set>

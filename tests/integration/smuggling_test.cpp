@@ -1,4 +1,4 @@
-// Request smuggling and malformed requests (DESIGN.md: "Ambiguous framing is refused with 400 and
+// Request smuggling and malformed requests (docs/operations.md: "Ambiguous framing is refused with 400 and
 // the connection closed, never forwarded"; RFC 9112 §2.2, §3, §5, §6.3, §7.1; RFC 9110 §5.5, §8.6).
 // Each row is sent with a second request, "GET /smuggled", right behind it in the same write: if the
 // proxy and the app could disagree about where the first request ends, that is where the second
@@ -50,7 +50,7 @@ std::vector<Case> cases() {
       {"DifferingContentLengths",
        kPost + "Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!", {400}},
       // RFC 9110 §8.6 lets a recipient either reject identical duplicates or fold them; the
-      // proxy's rule (DESIGN.md: refuse rather than guess) is to refuse.
+      // proxy's rule (docs/operations.md: refuse rather than guess) is to refuse.
       {"IdenticalDuplicateContentLengths",
        kPost + "Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello", {400}},
       {"ContentLengthList", kPost + "Content-Length: 5, 5\r\n\r\nhello", {400}},
@@ -63,7 +63,7 @@ std::vector<Case> cases() {
       {"ContentLengthOverflowing64Bits",
        kPost + "Content-Length: 18446744073709551616\r\n\r\nhello", {400}},
 
-      // --- Transfer-Encoding other than a final chunked (DESIGN.md; RFC 9112 §6.3 rule 4) -----
+      // --- Transfer-Encoding other than a final chunked (docs/operations.md; RFC 9112 §6.3 rule 4) -----
       {"ChunkedThenIdentity", kPost + "Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n", {400}},
       {"ChunkedThenIdentityOnTwoLines",
        kPost + "Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n0\r\n\r\n", {400}},
@@ -100,7 +100,7 @@ std::vector<Case> cases() {
        kChunkedPost + "5;a\x01" "b\r\nhello\r\n0\r\n\r\n", {400}, false},
       {"TrailerLineWithoutColon", kChunkedPost + "0\r\nNot a trailer\r\n\r\n", {400}, false},
 
-      // --- Line endings (DESIGN.md: bare LF; RFC 9112 §2.2: bare CR MUST be rejected) ----------
+      // --- Line endings (docs/operations.md: bare LF; RFC 9112 §2.2: bare CR MUST be rejected) ----------
       {"BareLfAfterRequestLine", "GET / HTTP/1.1\nHost: x\r\n\r\n"s, {400}},
       {"BareLfAfterHeader", "GET / HTTP/1.1\r\nHost: x\nX-A: b\r\n\r\n"s, {400}},
       {"BareLfEndingTheHead", "GET / HTTP/1.1\r\nHost: x\r\n\n"s, {400}},
@@ -129,7 +129,7 @@ std::vector<Case> cases() {
       {"LeadingSpaceBeforeMethod", " GET / HTTP/1.1\r\nHost: x\r\n\r\n"s, {400}},
       {"UnknownMethodWithoutVersion", "BREW /pot\r\nHost: x\r\n\r\n"s, {400}},
       // RFC 9110 §6.2 / §15.6.6: a major version we do not speak; 505 is the specific answer,
-      // 400 the one DESIGN.md lists.
+      // 400 the one docs/operations.md lists.
       {"HttpVersion2InRequestLine", "GET / HTTP/2.0\r\nHost: x\r\n\r\n"s, {400, 505}},
       {"GarbageHttpVersion", "GET / HTTP/1.x\r\nHost: x\r\n\r\n"s, {400}},
       {"LowercaseHttpName", "GET / http/1.1\r\nHost: x\r\n\r\n"s, {400}},

@@ -35,7 +35,7 @@ TEST_F(Timeouts, UpstreamThatNeverAnswersGives504AfterResponseTimeout) {
   EXPECT_EQ(r->status, 504);
   EXPECT_GE(elapsed, 300 - kEarlySlackMs) << "504 before response_timeout";
   EXPECT_LT(elapsed, 2000) << "504 long after response_timeout";
-  // A timeout is not a retry case (DESIGN.md "Safe retries only").
+  // A timeout is not a retry case (docs/operations.md "Retries").
   EXPECT_EQ(upstream.requestCount(), 1u) << upstream.describe();
   EXPECT_EQ(proxy->stats().upstream_retries_total, 0u);
 }
@@ -72,7 +72,7 @@ TEST_F(Timeouts, IncompleteRequestHeadGives408) {
 }
 
 // Slowloris: a byte every 50 ms keeps the connection busy but the head never completes. The timeout
-// is for the whole head (DESIGN.md), so trickling must not extend it.
+// is for the whole head (docs/operations.md), so trickling must not extend it.
 TEST_F(Timeouts, TricklingRequestHeadStillGets408) {
   ASSERT_NO_FATAL_FAILURE(start([](Config& c) { c.timeouts.request_header = 300ms; }));
   RawClient client(port());

@@ -1,4 +1,4 @@
-// WebSocket-style upgrades (DESIGN.md: "A request carrying Upgrade is not a tunnel until the upstream
+// WebSocket-style upgrades (docs/operations.md: "A request carrying Upgrade is not a tunnel until the upstream
 // answers 101: bytes after its head are not forwarded before that"; routes note "WebSocket
 // upgrades are tunnelled").
 #include <string>

@@ -128,7 +128,7 @@ struct Config {
   ForwardingConfig forwarding;
   LogConfig log;
 
-  // The built-in defaults of DESIGN.md: 0.0.0.0:8080 in front of one cluster at 127.0.0.1:8000.
+  // The built-in defaults (docs/configuration.md): 0.0.0.0:8080 in front of one cluster at 127.0.0.1:8000.
   static Config defaults();
 };
 

@@ -5,7 +5,7 @@
 namespace fairlead {
 namespace {
 
-// DESIGN.md: one listener on 0.0.0.0:8080 in front of one cluster at 127.0.0.1:8000, and the
+// docs/operations.md: one listener on 0.0.0.0:8080 in front of one cluster at 127.0.0.1:8000, and the
 // timeouts ordered against the ALB (75 s client keep-alive) and uvicorn (4 s upstream idle).
 TEST(ConfigDefaults, OneListenerInFrontOfOneCluster) {
   const Config c = Config::defaults();
