@@ -36,7 +36,7 @@ Worker::Worker(std::size_t index, std::shared_ptr<const Config> config,
   ctx_->rng_state = std::random_device{}() ^ (static_cast<std::uint64_t>(std::random_device{}()) << 32);
   for (const auto& l : ctx_->config->listeners) ctx_->routers.emplace_back(l.routes, ctx_->config->clusters);
   for (const auto& snapshot : clusters) {
-    ctx_->clusters.push_back(session::ClusterRuntime{
+    ctx_->clusters.push_back(upstream::ClusterRuntime{
         std::make_unique<upstream::ConnPool>(*loop_, snapshot), index_});
   }
 }

@@ -5,11 +5,12 @@
 #include <cctype>
 #include <cstring>
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include "core/assert.hpp"
+#include "core/cidr.hpp"
 #include "http/framing.hpp"
+#include "session/access_log.hpp"
 #include "session/fixed_response.hpp"
 #include "session/local_reply.hpp"
 
@@ -28,39 +29,6 @@ constexpr std::chrono::milliseconds kLingerTime{2000};
 constexpr std::size_t kMaxHeldInput = 64 * 1024;
 // How long a keep-alive connection keeps the buffers of its last request before freeing them.
 constexpr std::chrono::milliseconds kIdleReleaseAfter{1000};
-
-bool peerTrusted(const sockaddr& peer, const std::vector<Cidr>& nets) noexcept {
-  const std::uint8_t* bytes = nullptr;
-  bool v6 = false;
-  std::uint8_t mapped[16];
-  if (peer.sa_family == AF_INET) {
-    bytes = reinterpret_cast<const std::uint8_t*>(
-        &reinterpret_cast<const sockaddr_in*>(&peer)->sin_addr);
-  } else if (peer.sa_family == AF_INET6) {
-    std::memcpy(mapped, &reinterpret_cast<const sockaddr_in6*>(&peer)->sin6_addr, 16);
-    static constexpr std::uint8_t kV4Mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (std::memcmp(mapped, kV4Mapped, 12) == 0) {
-      bytes = mapped + 12;
-    } else {
-      bytes = mapped;
-      v6 = true;
-    }
-  } else {
-    return false;
-  }
-  for (const auto& net : nets) {
-    if (net.v6 != v6) continue;
-    const int full = net.prefix / 8;
-    const int rest = net.prefix % 8;
-    if (std::memcmp(bytes, net.bytes, static_cast<std::size_t>(full)) != 0) continue;
-    if (rest != 0) {
-      const auto mask = static_cast<std::uint8_t>(0xff << (8 - rest));
-      if ((bytes[full] & mask) != (net.bytes[full] & mask)) continue;
-    }
-    return true;
-  }
-  return false;
-}
 
 // A client-supplied id is kept only when it is short and plain: it ends up in logs and headers.
 bool usableRequestId(std::string_view id) noexcept {
@@ -128,7 +96,7 @@ DownstreamSession::DownstreamSession(WorkerContext& ctx, std::unique_ptr<net::Tc
       listener_(listener),
       listener_port_(listener_port) {
   client_->setHandler(this);
-  trusted_peer_ = peerTrusted(client_->peerAddress(), ctx_.config->forwarding.trusted_proxies);
+  trusted_peer_ = core::addressInAny(client_->peerAddress(), ctx_.config->forwarding.trusted_proxies);
 }
 
 DownstreamSession::~DownstreamSession() {
@@ -793,43 +761,23 @@ void DownstreamSession::logAccess() noexcept {
   if (!ctx_.access_log) return;
   using std::chrono::duration_cast;
   using Micros = std::chrono::microseconds;
-  const auto total = duration_cast<Micros>(std::chrono::steady_clock::now() - a.started).count();
-  const auto upstream_us = source_ ? duration_cast<Micros>(source_->upstreamDuration()).count() : 0;
-  const std::uint64_t in = client_->bytesRead() - a.bytes_in_at_start;
   // A failed write drops what was queued, so the total can fall below the request's baseline.
   const std::uint64_t out_total = client_->bytesWritten() + client_->pendingBytes();
-  const std::uint64_t out = out_total > a.bytes_out_at_start ? out_total - a.bytes_out_at_start : 0;
-  const std::string_view upstream = source_ ? source_->upstreamAddress() : std::string_view("-");
-  const std::uint32_t retries = source_ ? source_->retries() : 0;
-  if (ctx_.access_format == AccessLogFormat::Json) {
-    // Method and path come from the client: escape them so the line stays one JSON object.
-    auto escape = [](std::string_view s) {
-      std::string e;
-      e.reserve(s.size());
-      for (char c : s) {
-        if (c == '"' || c == '\\') {
-          e.push_back('\\');
-          e.push_back(c);
-        } else if (static_cast<unsigned char>(c) < 0x20) {
-          fmt::format_to(std::back_inserter(e), "\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          e.push_back(c);
-        }
-      }
-      return e;
-    };
-    ctx_.access_log->info(
-        R"({{"time":"{:%Y-%m-%dT%H:%M:%S}.{:03}Z","request_id":"{}","client":"{}","method":"{}","path":"{}","status":{},"bytes_in":{},"bytes_out":{},"duration_ms":{:.3f},"upstream":"{}","upstream_ms":{:.3f},"retries":{}}})",
-        fmt::gmtime(std::chrono::system_clock::to_time_t(a.started_wall)),
-        duration_cast<std::chrono::milliseconds>(a.started_wall.time_since_epoch()).count() % 1000,
-        requestId(),
-        a.client_ip, escape(a.method), escape(a.target), a.status, in, out, total / 1000.0,
-        upstream, upstream_us / 1000.0, retries);
-  } else {
-    ctx_.access_log->info("{} {} \"{} {}\" {} in={} out={} {:.3f}ms upstream={} {:.3f}ms retries={}",
-                          a.client_ip, requestId(), a.method, a.target, a.status, in, out,
-                          total / 1000.0, upstream, upstream_us / 1000.0, retries);
-  }
+  writeAccessLine(*ctx_.access_log, ctx_.access_format,
+                  AccessRecord{
+                      .started = a.started_wall,
+                      .request_id = requestId(),
+                      .client_ip = a.client_ip,
+                      .method = a.method,
+                      .target = a.target,
+                      .status = a.status,
+                      .bytes_in = client_->bytesRead() - a.bytes_in_at_start,
+                      .bytes_out = out_total > a.bytes_out_at_start ? out_total - a.bytes_out_at_start : 0,
+                      .duration = duration_cast<Micros>(std::chrono::steady_clock::now() - a.started),
+                      .upstream = source_ ? source_->upstreamAddress() : std::string_view("-"),
+                      .upstream_duration = source_ ? duration_cast<Micros>(source_->upstreamDuration()) : Micros{},
+                      .retries = source_ ? source_->retries() : 0,
+                  });
 }
 
 }  // namespace fairlead::session

@@ -15,7 +15,7 @@ using Clock = std::chrono::steady_clock;
 
 }  // namespace
 
-Exchange::Exchange(WorkerContext& ctx, ClusterRuntime& cluster, Listener& listener)
+Exchange::Exchange(WorkerContext& ctx, upstream::ClusterRuntime& cluster, Listener& listener)
     : ctx_(ctx),
       cluster_(cluster),
       listener_(listener) {}

@@ -25,7 +25,7 @@ class Exchange final : public ResponseSource,
                        private upstream::UpstreamConnection::User,
                        private http::MessageParser::Sink {
  public:
-  Exchange(WorkerContext& ctx, ClusterRuntime& cluster, Listener& listener);
+  Exchange(WorkerContext& ctx, upstream::ClusterRuntime& cluster, Listener& listener);
   ~Exchange() override;
   Exchange(const Exchange&) = delete;
   Exchange& operator=(const Exchange&) = delete;
@@ -73,7 +73,7 @@ class Exchange final : public ResponseSource,
   void onMessageComplete(const http::Headers& trailers) noexcept override;
 
   WorkerContext& ctx_;
-  ClusterRuntime& cluster_;
+  upstream::ClusterRuntime& cluster_;
   Listener& listener_;
   std::unique_ptr<upstream::UpstreamConnection> conn_;
   // The request as sent so far: what waits for a connection to attach, and after that the copy a

@@ -1,6 +1,7 @@
-// WorkerContext: what every session on one worker loop shares: the loop, the config snapshot,
-// per-cluster connection pools and balancers, counters and loggers. Owned by the Worker; touched
-// only on its loop thread (counters are atomics so Proxy::stats() can read them from elsewhere).
+// WorkerContext: what every session on one worker loop shares: the loop, the config snapshot, the
+// listeners' routers, per-cluster runtimes (pools, balancers), counters and loggers. Owned by the
+// Worker; touched only on its loop thread (counters are atomics so Proxy::stats() can read them
+// from elsewhere).
 #pragma once
 
 #include <atomic>
@@ -17,7 +18,7 @@
 #include "net/heap_reclaim.hpp"
 #include "net/loop.hpp"
 #include "session/router.hpp"
-#include "upstream/conn_pool.hpp"
+#include "upstream/cluster_runtime.hpp"
 
 namespace fairlead::session {
 
@@ -43,20 +44,10 @@ inline void bump(std::atomic<std::uint64_t>& c, std::int64_t by = 1) noexcept {
   c.fetch_add(static_cast<std::uint64_t>(by), std::memory_order_relaxed);
 }
 
-struct ClusterRuntime {
-  std::unique_ptr<upstream::ConnPool> pool;
-  std::size_t next_endpoint = 0;  // round robin
-
-  std::size_t pickEndpoint() noexcept {
-    const std::size_t n = pool->cluster().endpoints.size();
-    return next_endpoint++ % n;
-  }
-};
-
 struct WorkerContext {
   net::Loop& loop;
   std::shared_ptr<const Config> config;
-  std::vector<ClusterRuntime> clusters;  // config order
+  std::vector<upstream::ClusterRuntime> clusters;  // config order
   std::vector<Router> routers;           // one per listener, config order
   Counters& counters;
   std::shared_ptr<spdlog::logger> log;
