@@ -15,6 +15,7 @@
 #include <string>
 
 #include "net/loop.hpp"
+#include "support/test_loop.hpp"
 
 namespace fairlead::net {
 namespace {
@@ -58,9 +59,6 @@ struct Recorder final : TcpConnection::Handler {
 class TcpConnectionTest : public ::testing::Test {
  protected:
   TcpConnectionTest() {
-    uv_loop_init(&raw_);
-    loop_ = std::make_unique<Loop>(&raw_);
-    uv_timer_init(&raw_, &guard_);
     listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     addr_.sin_family = AF_INET;
     addr_.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -73,21 +71,10 @@ class TcpConnectionTest : public ::testing::Test {
     conn_.reset();
     if (peer_fd_ >= 0) ::close(peer_fd_);
     ::close(listen_fd_);
-    uv_close(reinterpret_cast<uv_handle_t*>(&guard_), nullptr);
-    loop_.reset();
-    uv_run(&raw_, UV_RUN_DEFAULT);
-    uv_loop_close(&raw_);
   }
 
   bool runUntil(const std::function<bool()>& pred, std::chrono::milliseconds limit = 5000ms) {
-    uv_update_time(&raw_);
-    const std::uint64_t end = uv_now(&raw_) + static_cast<std::uint64_t>(limit.count());
-    while (!pred() && uv_now(&raw_) < end) {
-      uv_timer_start(&guard_, [](uv_timer_t*) {}, 5, 0);
-      uv_run(&raw_, UV_RUN_ONCE);
-      uv_update_time(&raw_);
-    }
-    return pred();
+    return test_loop_.runUntil(pred, limit);
   }
 
   // Connects through TcpConnection and accepts the other end here, blocking.
@@ -109,9 +96,8 @@ class TcpConnectionTest : public ::testing::Test {
     return n < 0 ? -errno : n;
   }
 
-  uv_loop_t raw_{};
-  uv_timer_t guard_{};
-  std::unique_ptr<Loop> loop_;
+  test::TestLoop test_loop_;  // first: destroyed last, once the connection is gone
+  Loop* loop_ = &test_loop_.loop();
   int listen_fd_ = -1;
   int peer_fd_ = -1;
   sockaddr_in addr_{};

@@ -8,50 +8,24 @@
 #include <vector>
 
 #include "net/loop.hpp"
+#include "support/test_loop.hpp"
 
 namespace fairlead::net {
 namespace {
 
 using namespace std::chrono_literals;
 
-// A real libuv loop, run turn by turn until a condition holds; a guard timer bounds each turn so
-// a test that waits for something that never happens fails instead of hanging.
 class TimerTest : public ::testing::Test {
  protected:
-  TimerTest() {
-    uv_loop_init(&raw_);
-    loop_ = std::make_unique<Loop>(&raw_);
-    uv_timer_init(&raw_, &guard_);
-  }
-  ~TimerTest() override {
-    uv_close(reinterpret_cast<uv_handle_t*>(&guard_), nullptr);
-    loop_.reset();
-    uv_run(&raw_, UV_RUN_DEFAULT);
-    uv_loop_close(&raw_);
-  }
-
-  std::uint64_t now() { return uv_now(&raw_); }
-
-  // Runs the loop until pred() or until `limit` of loop time has passed; returns pred().
+  std::uint64_t now() { return test_loop_.now(); }
   bool runUntil(const std::function<bool()>& pred, std::chrono::milliseconds limit = 2000ms) {
-    const std::uint64_t end = now() + static_cast<std::uint64_t>(limit.count());
-    while (!pred() && now() < end) {
-      uv_timer_start(&guard_, [](uv_timer_t*) {}, 5, 0);
-      uv_run(&raw_, UV_RUN_ONCE);
-      uv_update_time(&raw_);
-    }
-    return pred();
+    return test_loop_.runUntil(pred, limit);
   }
+  void runFor(std::chrono::milliseconds span) { test_loop_.runFor(span); }
 
-  // Runs the loop for `span` of loop time.
-  void runFor(std::chrono::milliseconds span) {
-    const std::uint64_t end = now() + static_cast<std::uint64_t>(span.count());
-    runUntil([&] { return now() >= end; }, span + 1000ms);
-  }
-
-  uv_loop_t raw_{};
-  uv_timer_t guard_{};
-  std::unique_ptr<Loop> loop_;
+  test::TestLoop test_loop_;
+  Loop* loop_ = &test_loop_.loop();
+  uv_loop_t& raw_ = *test_loop_.raw();
 };
 
 struct Probe {
