@@ -168,10 +168,22 @@ void writeResponseHead(const MessageHead& resp, BodyFraming framing, bool keep_a
   appendFramingAndEnd(framing, resp.content_length, out);
 }
 
+ChunkLine::ChunkLine(std::size_t size) noexcept {
+  static constexpr char kHex[] = "0123456789abcdef";
+  char digits[16];
+  int n = 0;
+  do {
+    digits[n++] = kHex[size & 0xf];
+    size >>= 4;
+  } while (size != 0);
+  while (n > 0) bytes_[length_++] = digits[--n];
+  bytes_[length_++] = '\r';
+  bytes_[length_++] = '\n';
+}
+
 void writeChunk(std::string_view data, std::string& out) {
   if (data.empty()) return;  // an empty chunk would end the body
-  appendNumber(data.size(), out, 16);
-  out.append("\r\n").append(data).append("\r\n");
+  out.append(ChunkLine(data.size()).view()).append(data).append("\r\n");
 }
 
 void writeLastChunk(const Headers& trailers, std::string& out) {

@@ -40,6 +40,18 @@ void writeRequestHead(const MessageHead& request, const RequestContext& ctx, std
 void writeResponseHead(const MessageHead& response, BodyFraming framing, bool keep_alive,
                        bool client_http10, std::string& out);
 
+// The line that opens a chunk of `size` bytes: "1a2b\r\n". For writing the chunk's data without
+// copying it next to its size first.
+class ChunkLine {
+ public:
+  explicit ChunkLine(std::size_t size) noexcept;
+  std::string_view view() const noexcept { return {bytes_, length_}; }
+
+ private:
+  char bytes_[20];  // 16 hex digits and CRLF
+  std::uint8_t length_ = 0;
+};
+
 // A chunk of a re-chunked body, and the last chunk with its trailers.
 void writeChunk(std::string_view data, std::string& out);
 void writeLastChunk(const Headers& trailers, std::string& out);

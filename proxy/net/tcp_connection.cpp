@@ -66,14 +66,14 @@ Result<std::unique_ptr<TcpConnection>> TcpConnection::connect(Loop& loop, const 
   // The outcome, even one connect() already knows, is reported from the poller: a failed or
   // finished connect reads as writable (or hung up) on a later loop turn.
   conn->connecting_ = true;
-  conn->connect_error_ = error;
+  conn->deferred_error_ = error;
   conn->updateWatch();
   return conn;
 }
 
 void TcpConnection::finishConnect() noexcept {
   connecting_ = false;
-  int error = std::exchange(connect_error_, 0);
+  int error = std::exchange(deferred_error_, 0);
   if (error == 0) {
     int pending = 0;
     socklen_t len = sizeof(pending);
@@ -99,6 +99,12 @@ void TcpConnection::onIo(std::uint32_t events) noexcept {
     readOnce();
     if (poller.dispatchedWatcherGone()) return;
   }
+  if (deferred_error_ != 0) {
+    handler_->onWriteDone(std::exchange(deferred_error_, 0));
+    if (poller.dispatchedWatcherGone()) return;
+    updateWatch();
+    return;
+  }
   if ((events & EPOLLOUT) != 0 && blocked_) {
     const int rc = sendQueued();
     if (rc == 0) {
@@ -121,10 +127,18 @@ void TcpConnection::failWrite(int status) noexcept {
   handler_->onWriteDone(status);
 }
 
+void TcpConnection::deferWriteError(int status) noexcept {
+  out_.clear();
+  out_sent_ = 0;
+  blocked_ = false;
+  deferred_error_ = status;
+  updateWatch();
+}
+
 void TcpConnection::updateWatch() noexcept {
   if (fd_ < 0) return;
   std::uint8_t want = 0;
-  if (connecting_ || blocked_) want |= EPOLLOUT;
+  if (connecting_ || blocked_ || deferred_error_ != 0) want |= EPOLLOUT;
   if (!connecting_ && pause_count_ == 0 && !read_ended_) want |= EPOLLIN;
   if (want == watching_) return;
   // A failure (ENOMEM, or the max_user_watches limit) leaves the connection unwatched until the
@@ -161,12 +175,12 @@ int TcpConnection::sendQueued() noexcept {
 
 void TcpConnection::flush() noexcept {
   FL_ASSERT_ON_LOOP(loop_);
-  // While connecting, or while the kernel is full, onIo sends.
-  if (fd_ < 0 || connecting_ || blocked_ || pendingBytes() == 0) return;
+  // While connecting, while the kernel is full, or after a failed send, onIo takes over.
+  if (fd_ < 0 || connecting_ || blocked_ || deferred_error_ != 0 || pendingBytes() == 0) return;
   // Most writes fit in the socket buffer: one send(), no callback and no epoll_ctl.
   const int rc = sendQueued();
   if (rc != 0 && rc != UV_EAGAIN) {
-    failWrite(rc);
+    deferWriteError(rc);
     return;
   }
   if (blocked_) {

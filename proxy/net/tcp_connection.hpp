@@ -1,14 +1,12 @@
-// TcpConnection: one TCP stream on one loop, with an output queue that batches everything written
-// between flushes into a single send(). Owned by a session (client side) or a connection pool
-// (upstream side); all calls on the loop's thread.
+// TcpConnection: the plain Transport, one TCP stream on one loop, with an output queue that batches
+// everything written between flushes into a single send(). Owned by a session (client side) or an
+// upstream connection; all calls on the loop's thread.
 //
 // The socket is driven by plain syscalls from the loop's Poller rather than through a uv_tcp_t:
 // an idle keep-alive connection (an ALB holds thousands) carries no libuv state at all, and the
 // output queue is sent straight from our own buffer, with no write request and no second copy of
 // the bytes in flight.
 //
-// Events arrive through the Handler given at creation. A handler may close the connection from any
-// event; after close() no further event is delivered.
 #pragma once
 
 #include <memory>
@@ -21,27 +19,14 @@
 #include "core/slab.hpp"
 #include "net/loop.hpp"
 #include "net/poller.hpp"
+#include "net/transport.hpp"
 #include <fairlead/result.hpp>
 
 namespace fairlead::net {
 
-class TcpConnection final : private IoWatcher {
+class TcpConnection final : public Transport, private IoWatcher {
  public:
   FAIRLEAD_SLAB_ALLOCATED(TcpConnection)
-
-  class Handler {
-   public:
-    virtual void onConnect(int status) noexcept { (void)status; }
-    // data points into the loop's shared read buffer: consume or copy it before returning.
-    virtual void onRead(std::string_view data) noexcept = 0;
-    // UV_EOF for an orderly close, another UV_E* for a reset or error.
-    virtual void onReadEnd(int status) noexcept = 0;
-    // A write finished: pendingBytes() shrank (status 0) or the peer failed (status < 0).
-    virtual void onWriteDone(int status) noexcept = 0;
-
-   protected:
-    ~Handler() = default;
-  };
 
   // Takes over an accepted socket; it joins the loop's epoll set when reading starts
   // (resumeReading()), so nothing here can fail.
@@ -51,53 +36,40 @@ class TcpConnection final : private IoWatcher {
   static Result<std::unique_ptr<TcpConnection>> connect(Loop& loop, const sockaddr* addr,
                                                         Handler* handler);
 
-  ~TcpConnection();
+  ~TcpConnection() override;
   TcpConnection(const TcpConnection&) = delete;
   TcpConnection& operator=(const TcpConnection&) = delete;
 
-  void setHandler(Handler* handler) noexcept { handler_ = handler; }
+  void setHandler(Handler* handler) noexcept override { handler_ = handler; }
 
-  // Queues bytes; nothing is sent before flush() (bytes queued while connecting: the first flush
-  // after onConnect).
-  void write(std::string_view bytes) { out_.append(bytes); }
-  // The queue itself, for serialisers that append in place.
-  std::string& output() noexcept { return out_; }
-  // Sends what the kernel takes now; the rest goes when the socket is writable again. Errors
-  // arrive as onWriteDone(status < 0), from inside flush() when the kernel refuses outright.
-  void flush() noexcept;
-  // Queued bytes the kernel has not taken yet.
-  std::size_t pendingBytes() const noexcept { return out_.size() - out_sent_; }
-  bool writeIdle() const noexcept { return pendingBytes() == 0; }
+  // While connecting, queued bytes wait for the first flush after onConnect.
+  void write(std::string_view bytes) override { out_.append(bytes); }
+  // One send() of the queue; what the kernel does not take goes when the socket is writable.
+  void flush() noexcept override;
+  std::size_t pendingBytes() const noexcept override { return out_.size() - out_sent_; }
+  void shutdownAfterFlush() noexcept override;
 
-  // For a long body of known length: the kernel wakes us only once kReadBatchBytes have arrived
-  // (SO_RCVLOWAT) instead of at every segment, which saves wake-ups on both ends. Only while at
-  // least that much is still to come, or the last bytes would never wake us; a close or an error
-  // still does.
+  // SO_RCVLOWAT: the kernel wakes us only once kReadBatchBytes have arrived instead of at every
+  // segment, which saves wake-ups on both ends. Only while at least that much is still to come,
+  // or the last bytes would never wake us; a close or an error still does.
   static constexpr std::uint32_t kReadBatchBytes = 64 * 1024;
-  void batchReads(bool on) noexcept;
+  void batchReads(bool on) noexcept override;
 
-  // Counted: each pause needs its own resume, so independent reasons do not undo each other.
-  void pauseReading() noexcept;
-  void resumeReading() noexcept;
+  void pauseReading() noexcept override;
+  void resumeReading() noexcept override;
   bool readingPaused() const noexcept { return pause_count_ > 0; }
-  bool readEnded() const noexcept { return read_ended_; }
+  bool readEnded() const noexcept override { return read_ended_; }
 
-  // Frees the output buffers' memory (not only their contents) while nothing is being written:
-  // an idle keep-alive connection should cost next to nothing.
-  void releaseBuffers() noexcept;
-  // Half-closes our side after everything queued has been sent.
-  void shutdownAfterFlush() noexcept;
-  // Closes now; queued bytes are dropped. rst = true sends a TCP reset (SO_LINGER 0).
-  void close(bool rst = false) noexcept;
-  bool closed() const noexcept { return fd_ < 0; }
+  void releaseBuffers() noexcept override;
+  void close(bool rst = false) noexcept override;
+  bool closed() const noexcept override { return fd_ < 0; }
 
-  // The peer's address, and as "ip" text (no port) for logs and X-Forwarded-For. The text is
-  // formatted when asked for rather than kept by every idle connection.
-  const sockaddr& peerAddress() const noexcept { return peer_.any; }
-  std::string peerIp() const;
+  // The text is formatted when asked for rather than kept by every idle connection.
+  const sockaddr& peerAddress() const noexcept override { return peer_.any; }
+  std::string peerIp() const override;
 
-  std::uint64_t bytesRead() const noexcept { return bytes_read_; }
-  std::uint64_t bytesWritten() const noexcept { return bytes_written_; }
+  std::uint64_t bytesRead() const noexcept override { return bytes_read_; }
+  std::uint64_t bytesWritten() const noexcept override { return bytes_written_; }
 
  private:
   TcpConnection(Loop& loop, int fd, Handler* handler) noexcept;
@@ -109,6 +81,9 @@ class TcpConnection final : private IoWatcher {
   int sendQueued() noexcept;
   void readOnce() noexcept;
   void failWrite(int status) noexcept;
+  // A send that failed inside flush() is reported from onIo, on a later turn (EPOLLOUT is watched
+  // until then: a reset or shut-down socket always reads as writable).
+  void deferWriteError(int status) noexcept;
   void shutdownIfDrained() noexcept;
   // Tells the poller which events we now need; a no-op when that has not changed.
   void updateWatch() noexcept;
@@ -122,7 +97,9 @@ class TcpConnection final : private IoWatcher {
   // The front of out_ the kernel already took. The queue stays far below 4 GiB: every source
   // pauses at a high watermark of a few hundred KiB.
   std::uint32_t out_sent_ = 0;
-  int connect_error_ = 0;          // an error connect() gave at once, reported on a later turn
+  // An error connect() or flush() met at once, reported from onIo on a later turn. Never both:
+  // nothing is sent before the connect is reported.
+  int deferred_error_ = 0;
   std::uint16_t pause_count_ = 1;  // not reading until the owner first resumes
   std::uint8_t watching_ = 0;      // the EPOLLIN | EPOLLOUT the poller watches for us
   bool connecting_ = false;

@@ -86,7 +86,23 @@ struct DownstreamSession::Active {
   bool logged = false;  // its access-log line is written: exactly one per request
 };
 
-DownstreamSession::DownstreamSession(WorkerContext& ctx, std::unique_ptr<net::TcpConnection> client,
+template <typename Serialise>
+void DownstreamSession::writeHead(Serialise&& serialise) {
+  std::string& buffer = ctx_.head_buffer;
+  buffer.clear();
+  serialise(buffer);
+  client_->write(buffer);
+}
+
+// Three writes rather than one serialised copy: the data may be a large part of a body.
+void DownstreamSession::writeBodyChunk(std::string_view data) {
+  if (data.empty()) return;  // an empty chunk would end the body
+  client_->write(http::ChunkLine(data.size()).view());
+  client_->write(data);
+  client_->write("\r\n");
+}
+
+DownstreamSession::DownstreamSession(WorkerContext& ctx, std::unique_ptr<net::Transport> client,
                                      std::uint16_t listener, std::uint16_t listener_port, Owner& owner)
     : ctx_(ctx),
       owner_(&owner),
@@ -427,10 +443,11 @@ void DownstreamSession::onUpstreamDrained() noexcept {
 int DownstreamSession::onResponseHead(http::MessageHead& head) noexcept {
   if (state_ == State::Closing || state_ == State::Closed) return -1;
   Active& request = *active_;
-  auto& out = client_->output();
   if (head.status < 200 && head.status != 101) {
     // Interim responses (100 Continue, 103 Early Hints) pass through; HTTP/1.0 clients know none.
-    if (!request.http10) http::writeResponseHead(head, http::BodyFraming::None, true, false, out);
+    if (!request.http10) {
+      writeHead([&](std::string& out) { http::writeResponseHead(head, http::BodyFraming::None, true, false, out); });
+    }
     return 0;
   }
   request.status = head.status;
@@ -461,8 +478,9 @@ int DownstreamSession::onResponseHead(http::MessageHead& head) noexcept {
   }
   // A request whose body is still arriving cannot be followed by another on this connection
   // unless the body completes; decide that when the response ends.
-  http::writeResponseHead(head, request.response_framing, keep_alive_ || switching, request.http10,
-                          out);
+  writeHead([&](std::string& out) {
+    http::writeResponseHead(head, request.response_framing, keep_alive_ || switching, request.http10, out);
+  });
   // A 304's or a HEAD response's Content-Length describes the resource, not bytes that follow.
   return no_body && !switching ? 1 : 0;
 }
@@ -470,7 +488,7 @@ int DownstreamSession::onResponseHead(http::MessageHead& head) noexcept {
 void DownstreamSession::onResponseBody(std::string_view data) noexcept {
   if (state_ == State::Closing || state_ == State::Closed) return;
   if (active_->response_framing == http::BodyFraming::Chunked) {
-    http::writeChunk(data, client_->output());
+    writeBodyChunk(data);
   } else {
     client_->write(data);
   }
@@ -493,7 +511,7 @@ void DownstreamSession::onResponseComplete(const http::Headers& trailers) noexce
     return;
   }
   if (active_->response_framing == http::BodyFraming::Chunked) {
-    http::writeLastChunk(trailers, client_->output());
+    writeHead([&](std::string& out) { http::writeLastChunk(trailers, out); });
   }
   client_->flush();  // before the next pipelined request can queue its own bytes
   watchSend(false);
@@ -519,8 +537,9 @@ void DownstreamSession::onExchangeFailed(const Error& error, bool response_start
 
 void DownstreamSession::replyLocally(int status, bool close) noexcept {
   if (close) keep_alive_ = false;
-  writeLocalReply(status, !keep_alive_, ctx_.config->forwarding.request_id_header, requestId(),
-                  client_->output());
+  writeHead([&](std::string& out) {
+    writeLocalReply(status, !keep_alive_, ctx_.config->forwarding.request_id_header, requestId(), out);
+  });
   client_->flush();
   watchSend(false);
 }

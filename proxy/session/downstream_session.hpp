@@ -18,7 +18,7 @@
 #include "core/slab.hpp"
 #include "http/forwarding.hpp"
 #include "http/message_parser.hpp"
-#include "net/tcp_connection.hpp"
+#include "net/transport.hpp"
 #include "net/timer.hpp"
 #include "session/exchange.hpp"
 #include "session/router.hpp"
@@ -28,7 +28,7 @@ namespace fairlead::session {
 
 class DownstreamSession final : public net::Deletable,
                                 public core::ListNode<DownstreamSession>,
-                                private net::TcpConnection::Handler,
+                                private net::Transport::Handler,
                                 private http::MessageParser::Sink,
                                 private ResponseSource::Listener {
  public:
@@ -45,7 +45,7 @@ class DownstreamSession final : public net::Deletable,
 
   // Takes over an accepted connection; reading starts at once.
   // listener: the index of the listener that accepted it, in config order.
-  DownstreamSession(WorkerContext& ctx, std::unique_ptr<net::TcpConnection> client,
+  DownstreamSession(WorkerContext& ctx, std::unique_ptr<net::Transport> client,
                     std::uint16_t listener, std::uint16_t listener_port, Owner& owner);
   ~DownstreamSession() override;
 
@@ -62,7 +62,7 @@ class DownstreamSession final : public net::Deletable,
   enum class State : std::uint8_t { Head, Proxying, Tunnel, Closing, Closed };
   enum class TimerFor : std::uint8_t { None, IdleRelease, KeepAlive, Head, BodyIdle, Linger };
 
-  // net::TcpConnection::Handler
+  // net::Transport::Handler
   void onRead(std::string_view data) noexcept override;
   void onReadEnd(int status) noexcept override;
   void onWriteDone(int status) noexcept override;
@@ -106,13 +106,17 @@ class DownstreamSession final : public net::Deletable,
   // bytes wait for the client, stops it once none do.
   void watchSend(bool progressed) noexcept;
   void logAccess() noexcept;
+  // Writes what `serialise` appends to the loop's head buffer.
+  template <typename Serialise>
+  void writeHead(Serialise&& serialise);
+  void writeBodyChunk(std::string_view data);
 
   Active& active();
   std::string_view requestId() const noexcept;
 
   WorkerContext& ctx_;
   Owner* owner_;  // null once told
-  std::unique_ptr<net::TcpConnection> client_;
+  std::unique_ptr<net::Transport> client_;
   std::unique_ptr<Active> active_;  // from a request's first byte until idle release
   net::Timer timer_;
   std::unique_ptr<ResponseSource> source_;

@@ -55,7 +55,7 @@ void Exchange::attach(std::unique_ptr<upstream::UpstreamConnection> conn) {
   connecting_ = false;
   conn_->timer().stop();
   conn_->responseParser().restart(*this);
-  conn_->tcp().output().append(request_bytes_);
+  conn_->transport().write(request_bytes_);
   // Kept as the replay copy while it may still be needed; else the memory goes now.
   if (!replayable_ || request_bytes_.size() > kMaxReplayBytes) dropReplay();
   flush();
@@ -75,8 +75,13 @@ void Exchange::armResponseTimer() noexcept {
 
 bool Exchange::attached() const noexcept { return conn_ && !connecting_; }
 
-std::string& Exchange::out() noexcept {
-  return attached() ? conn_->tcp().output() : request_bytes_;
+void Exchange::emit(std::string_view bytes) {
+  if (!attached()) {
+    request_bytes_.append(bytes);  // waits for a connection
+    return;
+  }
+  conn_->transport().write(bytes);
+  recordSent(bytes);
 }
 
 void Exchange::dropReplay() noexcept {
@@ -85,7 +90,7 @@ void Exchange::dropReplay() noexcept {
 }
 
 void Exchange::flush() noexcept {
-  if (attached()) conn_->tcp().flush();
+  if (attached()) conn_->transport().flush();
 }
 
 // Bytes that went straight to an attached connection are also kept for a replay, while that
@@ -101,14 +106,14 @@ void Exchange::recordSent(std::string_view bytes) {
 
 void Exchange::sendBody(std::string_view data) {
   if (done_ || data.empty()) return;
-  auto& o = out();
-  const std::size_t before = o.size();
   if (framing_ == http::BodyFraming::Chunked) {
-    http::writeChunk(data, o);
+    const http::ChunkLine line(data.size());
+    emit(line.view());
+    emit(data);
+    emit("\r\n");
   } else {
-    o.append(data);
+    emit(data);
   }
-  recordSent(std::string_view(o).substr(before));
   flush();
 }
 
@@ -116,10 +121,9 @@ void Exchange::endBody(const http::Headers& trailers) {
   if (done_) return;
   request_complete_ = true;
   if (framing_ == http::BodyFraming::Chunked) {
-    auto& o = out();
-    const std::size_t before = o.size();
-    http::writeLastChunk(trailers, o);
-    recordSent(std::string_view(o).substr(before));
+    std::string last;
+    http::writeLastChunk(trailers, last);
+    emit(last);
     flush();
   }
   armResponseTimer();
@@ -127,29 +131,29 @@ void Exchange::endBody(const http::Headers& trailers) {
 
 void Exchange::tunnelWrite(std::string_view data) {
   if (done_ || !conn_) return;
-  conn_->tcp().write(data);
-  conn_->tcp().flush();
+  conn_->transport().write(data);
+  conn_->transport().flush();
 }
 
 void Exchange::tunnelShutdown() noexcept {
-  if (!done_ && conn_) conn_->tcp().shutdownAfterFlush();
+  if (!done_ && conn_) conn_->transport().shutdownAfterFlush();
 }
 
 std::size_t Exchange::upstreamPending() const noexcept {
-  return attached() ? conn_->tcp().pendingBytes() : request_bytes_.size();
+  return attached() ? conn_->transport().pendingBytes() : request_bytes_.size();
 }
 
 void Exchange::pauseResponse() noexcept {
   if (attached() && response_pauses_ == 0) {
     response_pauses_ = 1;
-    conn_->tcp().pauseReading();
+    conn_->transport().pauseReading();
   }
 }
 
 void Exchange::resumeResponse() noexcept {
   if (conn_ && response_pauses_ == 1) {
     response_pauses_ = 0;
-    conn_->tcp().resumeReading();
+    conn_->transport().resumeReading();
   }
 }
 
@@ -172,7 +176,7 @@ void Exchange::finish(bool reusable) noexcept {
   conn_->countResponse();
   if (reusable) {
     // The pool gets the connection reading, as it lent it.
-    if (response_pauses_ != 0) conn_->tcp().resumeReading();
+    if (response_pauses_ != 0) conn_->transport().resumeReading();
     response_pauses_ = 0;
     conn_->setUser(nullptr);
     cluster_.pool->release(std::move(conn_));
@@ -240,14 +244,14 @@ void Exchange::consumeResponse(std::string_view data) noexcept {
     if (done_) return;
     switch (outcome.status) {
       case http::MessageParser::Status::NeedMore:
-        conn_->tcp().batchReads(parser.bodyBytesLeft() >= net::TcpConnection::kReadBatchBytes);
+        conn_->transport().batchReads(parser.bodyBytesLeft() >= net::TcpConnection::kReadBatchBytes);
         return;
       case http::MessageParser::Status::Error:
         failOrRetry(Error{Errc::BadResponse, Side::Upstream, 0, parser.reason()}, true);
         return;
       case http::MessageParser::Status::Complete:
       case http::MessageParser::Status::Upgrade:
-        conn_->tcp().batchReads(false);  // the next response may be small
+        conn_->transport().batchReads(false);  // the next response may be small
         data.remove_prefix(outcome.consumed);
         if (!response_complete_) {
           parser.next();  // an interim 1xx: the final response follows

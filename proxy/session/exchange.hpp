@@ -56,7 +56,9 @@ class Exchange final : public ResponseSource,
   void completeResponse(bool nothing_followed) noexcept;
   void failOrRetry(Error error, bool request_sent);
   void finish(bool reusable) noexcept;
-  std::string& out() noexcept;
+  // Request bytes toward the upstream: written to the connection (and kept for a replay while one
+  // may happen), or held until a connection is attached.
+  void emit(std::string_view bytes);
   void flush() noexcept;
   void recordSent(std::string_view bytes);
   void dropReplay() noexcept;

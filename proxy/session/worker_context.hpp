@@ -57,6 +57,8 @@ struct WorkerContext {
   bool draining = false;
   std::uint64_t rng_state = 0;
   std::uint64_t next_connection_id = 1;
+  // A response head is serialised here, then written to its transport: one buffer per loop.
+  std::string head_buffer;
   net::HeapReclaim heap_reclaim{loop};
 
   // splitmix64: request ids need uniqueness, not secrecy, and must not cost a syscall.

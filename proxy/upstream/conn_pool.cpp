@@ -34,7 +34,7 @@ std::unique_ptr<UpstreamConnection> ConnPool::acquire(std::size_t endpoint_index
 void ConnPool::release(std::unique_ptr<UpstreamConnection> conn) {
   FL_ASSERT_ON_LOOP(loop_);
   auto& idle = idle_[conn->endpointIndex()];
-  if (idle.size() >= cluster_->config.max_idle_per_endpoint || conn->tcp().closed()) {
+  if (idle.size() >= cluster_->config.max_idle_per_endpoint || conn->transport().closed()) {
     discard(std::move(conn));
     return;
   }

@@ -14,7 +14,7 @@
 
 namespace fairlead::upstream {
 
-class UpstreamConnection final : public net::Deletable, private net::TcpConnection::Handler {
+class UpstreamConnection final : public net::Deletable, private net::Transport::Handler {
  public:
   // Larger than any sane response head, small enough that a broken upstream cannot make us buffer.
   static constexpr std::size_t kMaxResponseHeadBytes = 64 * 1024;
@@ -38,7 +38,7 @@ class UpstreamConnection final : public net::Deletable, private net::TcpConnecti
   ~UpstreamConnection() override = default;
 
   void setUser(User* user) noexcept { user_ = user; }
-  net::TcpConnection& tcp() noexcept { return *tcp_; }
+  net::Transport& transport() noexcept { return *tcp_; }
   net::Timer& timer() noexcept { return timer_; }
   // Restart it for each exchange: it reports to whoever used it last until then.
   http::MessageParser& responseParser() noexcept { return response_parser_; }

@@ -256,5 +256,24 @@ TEST_F(TcpConnectionTest, AHandlerMayDeleteTheConnectionFromItsOwnEvent) {
   ASSERT_TRUE(runUntil([&] { return peerReadNow(got) == 0; }));  // our side closed: EOF
 }
 
+// A send that fails inside flush() must not call back from inside it: the caller may be in the
+// middle of writing a request (a retry used to run nested inside the write that failed). The
+// failure arrives on a later loop turn.
+TEST_F(TcpConnectionTest, AFailedSendIsReportedOnALaterTurnNotFromFlush) {
+  connectPair();
+  const linger abort{.l_onoff = 1, .l_linger = 0};
+  ::setsockopt(peer_fd_, SOL_SOCKET, SO_LINGER, &abort, sizeof(abort));
+  ::close(std::exchange(peer_fd_, -1));
+  // The reset may take a moment to land: send until a send fails.
+  for (int i = 0; i < 200 && rec_.write_error == 0; ++i) {
+    conn_->write("after the reset");
+    conn_->flush();
+    ASSERT_EQ(rec_.write_error, 0) << "reported from inside flush()";
+    runUntil([&] { return rec_.write_error != 0; }, 10ms);
+  }
+  EXPECT_TRUE(rec_.write_error == UV_ECONNRESET || rec_.write_error == UV_EPIPE) << rec_.write_error;
+  EXPECT_EQ(conn_->pendingBytes(), 0u);
+}
+
 }  // namespace
 }  // namespace fairlead::net
