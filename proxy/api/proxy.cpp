@@ -19,6 +19,8 @@ struct Proxy::Impl {
   uv_loop_t* loop = nullptr;
   std::unique_ptr<net::Loop> control;
   std::shared_ptr<const Config> config;
+  std::shared_ptr<const session::RuntimeSnapshot> runtime;
+  upstream::EndpointIds endpoint_ids;  // kept, so that a later snapshot names endpoints alike
   std::shared_ptr<spdlog::logger> log;
   std::shared_ptr<spdlog::logger> access;
   // Declared after the logger so it is destroyed first: its thread is joined while the logger is
@@ -74,7 +76,7 @@ Result<std::unique_ptr<Proxy>> Proxy::create(uv_loop_t* loop, Config config, Opt
 
   std::vector<std::shared_ptr<const upstream::ClusterSnapshot>> clusters;
   for (const auto& c : config.clusters) {
-    auto snapshot = upstream::ClusterSnapshot::build(c);
+    auto snapshot = upstream::ClusterSnapshot::build(c, impl->endpoint_ids);
     if (!snapshot) return tl::unexpected(snapshot.error());
     clusters.push_back(std::move(*snapshot));
   }
@@ -109,13 +111,14 @@ Result<std::unique_ptr<Proxy>> Proxy::create(uv_loop_t* loop, Config config, Opt
   }
 
   impl->config = std::make_shared<const Config>(std::move(config));
+  impl->runtime = session::RuntimeSnapshot::build(impl->config, std::move(clusters));
   impl->control = std::make_unique<net::Loop>(loop);
   const std::uint64_t per_worker_limit =
       (impl->config->limits.max_connections + workers - 1) / workers;
   for (std::size_t w = 0; w < workers; ++w) {
     impl->counters.push_back(std::make_unique<session::Counters>());
     impl->workers.push_back(std::make_unique<api::Worker>(
-        w, impl->config, clusters, std::move(sockets[w]), *impl->counters.back(), impl->log,
+        w, impl->runtime, std::move(sockets[w]), *impl->counters.back(), impl->log,
         access, per_worker_limit, options.inline_workers ? loop : nullptr));
   }
   for (auto& w : impl->workers) {

@@ -8,8 +8,7 @@
 
 namespace fairlead::api {
 
-Worker::Worker(std::size_t index, std::shared_ptr<const Config> config,
-               const std::vector<std::shared_ptr<const upstream::ClusterSnapshot>>& clusters,
+Worker::Worker(std::size_t index, std::shared_ptr<const session::RuntimeSnapshot> runtime,
                std::vector<net::TcpListener::Bound> sockets, session::Counters& counters,
                std::shared_ptr<spdlog::logger> log, std::shared_ptr<spdlog::logger> access_log,
                std::uint64_t max_connections, uv_loop_t* inline_loop)
@@ -22,11 +21,11 @@ Worker::Worker(std::size_t index, std::shared_ptr<const Config> config,
     raw_loop_ = own_loop_.get();
   }
   loop_ = std::make_unique<net::Loop>(raw_loop_);
-  const AccessLogFormat format = config->log.access;
+  const AccessLogFormat format = runtime->config->log.access;
   ctx_ = std::unique_ptr<session::WorkerContext>(new session::WorkerContext{
       .loop = *loop_,
-      .config = std::move(config),
-      .clusters = {},
+      .runtime = std::move(runtime),
+      .balancer = upstream::RoundRobin(index_),
       .counters = counters,
       .log = std::move(log),
       .access_log = std::move(access_log),
@@ -34,11 +33,6 @@ Worker::Worker(std::size_t index, std::shared_ptr<const Config> config,
       .max_connections = max_connections,
   });
   ctx_->rng_state = std::random_device{}() ^ (static_cast<std::uint64_t>(std::random_device{}()) << 32);
-  for (const auto& l : ctx_->config->listeners) ctx_->routers.emplace_back(l.routes, ctx_->config->clusters);
-  for (const auto& snapshot : clusters) {
-    ctx_->clusters.push_back(upstream::ClusterRuntime{
-        std::make_unique<upstream::ConnPool>(*loop_, snapshot), index_});
-  }
 }
 
 Worker::~Worker() {
@@ -130,7 +124,7 @@ void Worker::stop(std::function<void()> on_stopped) {
 void Worker::shutdownLoop() {
   closeListeners();
   for (auto* s : sessions_.snapshot()) s->close();
-  for (auto& c : ctx_->clusters) c.pool->closeAll();
+  ctx_->pools.closeAll();
   loop_->close();
   // Every handle of ours is closing now; the worker thread's uv_run returns once they are gone.
   if (on_stopped_) std::exchange(on_stopped_, nullptr)();

@@ -20,8 +20,7 @@ namespace fairlead::api {
 class Worker final : private session::DownstreamSession::Owner {
  public:
   // inline_loop: run on this loop (the caller's) instead of a thread of our own.
-  Worker(std::size_t index, std::shared_ptr<const Config> config,
-         const std::vector<std::shared_ptr<const upstream::ClusterSnapshot>>& clusters,
+  Worker(std::size_t index, std::shared_ptr<const session::RuntimeSnapshot> runtime,
          std::vector<net::TcpListener::Bound> sockets, session::Counters& counters,
          std::shared_ptr<spdlog::logger> log, std::shared_ptr<spdlog::logger> access_log,
          std::uint64_t max_connections, uv_loop_t* inline_loop);

@@ -55,11 +55,16 @@ void writeRandomId(WorkerContext& ctx, std::string& id) {
 }  // namespace
 
 struct DownstreamSession::Active {
-  Active(DownstreamSession& session, std::size_t max_head_bytes, std::string peer_ip)
-      : parser(HTTP_REQUEST, static_cast<http::MessageParser::Sink&>(session), max_head_bytes),
+  Active(DownstreamSession& session, std::shared_ptr<const RuntimeSnapshot> snapshot, std::string peer_ip)
+      : runtime(std::move(snapshot)),
+        parser(HTTP_REQUEST, static_cast<http::MessageParser::Sink&>(session),
+               runtime->config->limits.max_request_header_bytes),
         send_timer(session.ctx_.loop, &session, &DownstreamSession::onSendTimeout),
         client_ip(std::move(peer_ip)) {}
 
+  // The snapshot the current request started with (the latest one when it began): its routes,
+  // clusters and settings stay the request's even if a new snapshot arrives meanwhile.
+  std::shared_ptr<const RuntimeSnapshot> runtime;
   http::MessageParser parser;
   // Runs while the kernel holds none of our bytes back: a client that takes none of them for
   // timeouts.response_send_idle is cut. Its own timer, because the session's may be waiting on
@@ -112,7 +117,7 @@ DownstreamSession::DownstreamSession(WorkerContext& ctx, std::unique_ptr<net::Tr
       listener_(listener),
       listener_port_(listener_port) {
   client_->setHandler(this);
-  trusted_peer_ = core::addressInAny(client_->peerAddress(), ctx_.config->forwarding.trusted_proxies);
+  trusted_peer_ = core::addressInAny(client_->peerAddress(), config().forwarding.trusted_proxies);
 }
 
 DownstreamSession::~DownstreamSession() {
@@ -124,7 +129,7 @@ void DownstreamSession::start() {
   FL_ASSERT_ON_LOOP(ctx_.loop);
   bump(ctx_.counters.downstream_connections_total);
   bump(ctx_.counters.downstream_connections_active);
-  arm(TimerFor::KeepAlive, ctx_.config->timeouts.request_header);
+  arm(TimerFor::KeepAlive, config().timeouts.request_header);
   client_->resumeReading();
   if (ctx_.log->should_log(spdlog::level::debug)) {
     ctx_.log->debug("[c{}] connection from {} on port {}", id_, client_->peerIp(), listener_port_);
@@ -137,10 +142,13 @@ bool DownstreamSession::midRequest() const noexcept {
 
 DownstreamSession::Active& DownstreamSession::active() {
   if (!active_) {
-    active_ = std::make_unique<Active>(*this, ctx_.config->limits.max_request_header_bytes,
-                                       client_->peerIp());
+    active_ = std::make_unique<Active>(*this, ctx_.runtime, client_->peerIp());
   }
   return *active_;
+}
+
+const Config& DownstreamSession::config() const noexcept {
+  return active_ ? *active_->runtime->config : *ctx_.runtime->config;
 }
 
 std::string_view DownstreamSession::requestId() const noexcept {
@@ -176,7 +184,7 @@ void DownstreamSession::onTimer(void* self) noexcept {
         return;
       }
       s->goIdle();
-      s->arm(TimerFor::KeepAlive, s->ctx_.config->timeouts.keepalive_idle - kIdleReleaseAfter);
+      s->arm(TimerFor::KeepAlive, s->config().timeouts.keepalive_idle - kIdleReleaseAfter);
       return;
     case TimerFor::KeepAlive:
     case TimerFor::Linger:
@@ -203,7 +211,7 @@ void DownstreamSession::onSendTimeout(void* self) noexcept {
   auto* s = static_cast<DownstreamSession*>(self);
   bump(s->ctx_.counters.client_send_timeouts);
   s->ctx_.log->debug("[c{}] the client took no response bytes for {} ms ({} waiting): closing", s->id_,
-                     s->ctx_.config->timeouts.response_send_idle.count(), s->client_->pendingBytes());
+                     s->config().timeouts.response_send_idle.count(), s->client_->pendingBytes());
   // The upstream connection, if any, is closed with the source, never pooled mid-body; closeNow
   // logs the request if nothing else did.
   s->closeNow();
@@ -215,7 +223,7 @@ void DownstreamSession::watchSend(bool progressed) noexcept {
   if (client_->writeIdle()) {
     timer.stop();
   } else if (progressed || !timer.armed()) {
-    timer.start(ctx_.config->timeouts.response_send_idle);
+    timer.start(config().timeouts.response_send_idle);
   }
 }
 
@@ -238,7 +246,7 @@ void DownstreamSession::onRead(std::string_view data) noexcept {
     return;
   }
   if (timer_for_ == TimerFor::KeepAlive || timer_for_ == TimerFor::IdleRelease) {
-    arm(TimerFor::Head, ctx_.config->timeouts.request_header);
+    arm(TimerFor::Head, config().timeouts.request_header);
   }
   feed(data);
 }
@@ -256,6 +264,7 @@ void DownstreamSession::feed(std::string_view data) noexcept {
     active.bytes_in_at_start = client_->bytesRead() - data.size();
     active.bytes_out_at_start = client_->bytesWritten() + client_->pendingBytes();
     // Set when the head is complete; a request refused before that must not carry the last one's.
+    if (active.runtime != ctx_.runtime) active.runtime = ctx_.runtime;
     active.method.clear();
     active.target.clear();
     active.request_id.clear();
@@ -317,7 +326,7 @@ int DownstreamSession::onHead(http::MessageHead& head) noexcept {
     active.refusal = refusal;
     return -1;
   }
-  const auto& limits = ctx_.config->limits;
+  const auto& limits = config().limits;
   if (limits.max_request_body_bytes != 0 && head.has_content_length &&
       head.content_length > limits.max_request_body_bytes) {
     active.refusal = 413;
@@ -327,7 +336,7 @@ int DownstreamSession::onHead(http::MessageHead& head) noexcept {
   setState(State::Proxying);
   bump(ctx_.counters.requests_total);
 
-  const auto& fwd = ctx_.config->forwarding;
+  const auto& fwd = config().forwarding;
   const http::Header* given = fwd.request_id_header.empty() ? nullptr
                                                              : head.headers.find(fwd.request_id_header);
   if (given != nullptr && usableRequestId(given->value)) {
@@ -340,7 +349,7 @@ int DownstreamSession::onHead(http::MessageHead& head) noexcept {
   if (framing == http::BodyFraming::None) {
     arm(TimerFor::None, {});
   } else {
-    arm(TimerFor::BodyIdle, ctx_.config->timeouts.request_body_idle);
+    arm(TimerFor::BodyIdle, config().timeouts.request_body_idle);
   }
   if (const int refusal = chooseSource(head, active, framing); refusal != 0) {
     active.refusal = refusal;
@@ -351,7 +360,8 @@ int DownstreamSession::onHead(http::MessageHead& head) noexcept {
 
 int DownstreamSession::chooseSource(http::MessageHead& head, Active& active,
                                     http::BodyFraming framing) noexcept {
-  Router::Decision decision = ctx_.routers[listener_].route(head);
+  const RuntimeSnapshot& runtime = *active.runtime;
+  Router::Decision decision = runtime.routers[listener_].route(head);
   auto& listener = static_cast<ResponseSource::Listener&>(*this);
   using Kind = Router::Decision::Kind;
   switch (decision.kind) {
@@ -375,8 +385,8 @@ int DownstreamSession::chooseSource(http::MessageHead& head, Active& active,
       break;
   }
   if (!decision.target.empty()) head.target = std::move(decision.target);  // strip_prefix
-  auto& cluster = ctx_.clusters[decision.cluster];
-  const auto& fwd = ctx_.config->forwarding;
+  const auto& cluster = runtime.clusters[decision.cluster];
+  const auto& fwd = config().forwarding;
   std::string bytes;
   http::writeRequestHead(head,
                          http::RequestContext{
@@ -384,7 +394,7 @@ int DownstreamSession::chooseSource(http::MessageHead& head, Active& active,
                              .client_trusted = trusted_peer_,
                              .proto = "http",
                              .listener_port = listener_port_,
-                             .upstream_authority = cluster.pool->cluster().endpoints.front().authority,
+                             .upstream_authority = cluster->endpoints.front().authority,
                              .request_id_header = fwd.request_id_header,
                              .request_id = active.request_id,
                          },
@@ -398,7 +408,7 @@ int DownstreamSession::chooseSource(http::MessageHead& head, Active& active,
 
 void DownstreamSession::onBody(std::string_view data) noexcept {
   active_->body_bytes += data.size();
-  const auto limit = ctx_.config->limits.max_request_body_bytes;
+  const auto limit = config().limits.max_request_body_bytes;
   if (limit != 0 && active_->body_bytes > limit) {
     // A chunked body grew past the limit after we began forwarding it.
     if (source_) source_->abort();
@@ -410,7 +420,7 @@ void DownstreamSession::onBody(std::string_view data) noexcept {
     return;
   }
   if (!source_ || source_->done()) return;  // answered early; the rest is dropped
-  arm(TimerFor::BodyIdle, ctx_.config->timeouts.request_body_idle);
+  arm(TimerFor::BodyIdle, config().timeouts.request_body_idle);
   source_->sendBody(data);
   if (pauseClientIfUpstreamFull()) arm(TimerFor::None, {});  // paused on purpose: not idle
 }
@@ -435,7 +445,7 @@ void DownstreamSession::onUpstreamDrained() noexcept {
     paused_for_upstream_ = false;
     client_->resumeReading();
     if (state_ == State::Proxying && !active_->request_done) {
-      arm(TimerFor::BodyIdle, ctx_.config->timeouts.request_body_idle);
+      arm(TimerFor::BodyIdle, config().timeouts.request_body_idle);
     }
   }
 }
@@ -472,7 +482,7 @@ int DownstreamSession::onResponseHead(http::MessageHead& head) noexcept {
   }
   // The id goes back to the client too, so that a user can quote it; an app that echoes it
   // already has.
-  const std::string& id_header = ctx_.config->forwarding.request_id_header;
+  const std::string& id_header = config().forwarding.request_id_header;
   if (!id_header.empty() && !switching && head.headers.find(id_header) == nullptr) {
     head.headers.add(id_header, request.request_id);
   }
@@ -538,7 +548,7 @@ void DownstreamSession::onExchangeFailed(const Error& error, bool response_start
 void DownstreamSession::replyLocally(int status, bool close) noexcept {
   if (close) keep_alive_ = false;
   writeHead([&](std::string& out) {
-    writeLocalReply(status, !keep_alive_, ctx_.config->forwarding.request_id_header, requestId(), out);
+    writeLocalReply(status, !keep_alive_, config().forwarding.request_id_header, requestId(), out);
   });
   client_->flush();
   watchSend(false);
@@ -600,7 +610,7 @@ void DownstreamSession::maybeNextRequest() noexcept {
     client_->resumeReading();
   }
   if (active_->pending_input.empty()) return;
-  arm(TimerFor::Head, ctx_.config->timeouts.request_header);
+  arm(TimerFor::Head, config().timeouts.request_header);
   std::string input = std::move(active_->pending_input);
   active_->pending_input.clear();
   feed(input);
@@ -609,7 +619,7 @@ void DownstreamSession::maybeNextRequest() noexcept {
 // A connection waiting for its next request first keeps its parser and buffers (the next request
 // usually comes at once and reuses them); once idle for kIdleReleaseAfter it gives them back.
 void DownstreamSession::armKeepAlive() noexcept {
-  const auto idle = ctx_.config->timeouts.keepalive_idle;
+  const auto idle = config().timeouts.keepalive_idle;
   if (idle > kIdleReleaseAfter) {
     arm(TimerFor::IdleRelease, kIdleReleaseAfter);
   } else {

@@ -112,6 +112,8 @@ class DownstreamSession final : public net::Deletable,
   void writeBodyChunk(std::string_view data);
 
   Active& active();
+  // The request's snapshot's config while a request is under way, else the current one.
+  const Config& config() const noexcept;
   std::string_view requestId() const noexcept;
 
   WorkerContext& ctx_;

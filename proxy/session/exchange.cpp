@@ -15,10 +15,9 @@ using Clock = std::chrono::steady_clock;
 
 }  // namespace
 
-Exchange::Exchange(WorkerContext& ctx, upstream::ClusterRuntime& cluster, Listener& listener)
-    : ctx_(ctx),
-      cluster_(cluster),
-      listener_(listener) {}
+Exchange::Exchange(WorkerContext& ctx, std::shared_ptr<const upstream::ClusterSnapshot> cluster,
+                   Listener& listener)
+    : ctx_(ctx), cluster_(std::move(cluster)), listener_(listener) {}
 
 Exchange::~Exchange() { abort(); }
 
@@ -28,17 +27,18 @@ void Exchange::start(std::string head, http::BodyFraming framing, bool idempoten
   request_complete_ = framing == http::BodyFraming::None;
   request_bytes_ = std::move(head);
   upstream_start_ = Clock::now();
-  connectTo(cluster_.pickEndpoint());
+  connectToNext();
 }
 
-void Exchange::connectTo(std::size_t endpoint_index) {
-  const auto& endpoint = cluster_.pool->cluster().endpoints[endpoint_index];
-  upstream_address_ = endpoint.authority;
-  if (auto pooled = cluster_.pool->acquire(endpoint_index, this)) {
+void Exchange::connectToNext() { connectTo(cluster_->endpoints[ctx_.balancer.pick(*cluster_)]); }
+
+void Exchange::connectTo(const upstream::Endpoint& endpoint) {
+  endpoint_ = &endpoint;
+  if (auto pooled = pool().acquire(this)) {
     attach(std::move(pooled));
     return;
   }
-  auto conn = upstream::UpstreamConnection::connect(ctx_.loop, endpoint_index, endpoint, this);
+  auto conn = upstream::UpstreamConnection::connect(ctx_.loop, endpoint, this);
   if (!conn) {
     failOrRetry(conn.error(), false);
     return;
@@ -47,7 +47,7 @@ void Exchange::connectTo(std::size_t endpoint_index) {
   ctx_.log->debug("upstream {}: connecting (none idle in the pool)", endpoint.authority);
   connecting_ = true;
   conn_ = std::move(*conn);
-  conn_->timer().start(cluster_.pool->cluster().config.connect_timeout);
+  conn_->timer().start(cluster_->config.connect_timeout);
 }
 
 void Exchange::attach(std::unique_ptr<upstream::UpstreamConnection> conn) {
@@ -69,7 +69,7 @@ void Exchange::armResponseTimer() noexcept {
   // The response clock starts once the whole request is out: a slow upload is the client's
   // request_body_idle business, not the app's response time.
   if (attached() && !response_bytes_) {
-    conn_->timer().start(cluster_.pool->cluster().config.response_timeout);
+    conn_->timer().start(cluster_->config.response_timeout);
   }
 }
 
@@ -165,7 +165,7 @@ Clock::duration Exchange::upstreamDuration() const noexcept {
 void Exchange::abort() noexcept {
   done_ = true;
   if (conn_) {
-    cluster_.pool->discard(std::move(conn_));
+    pool().discard(std::move(conn_));
   }
 }
 
@@ -179,16 +179,16 @@ void Exchange::finish(bool reusable) noexcept {
     if (response_pauses_ != 0) conn_->transport().resumeReading();
     response_pauses_ = 0;
     conn_->setUser(nullptr);
-    cluster_.pool->release(std::move(conn_));
+    pool().release(std::move(conn_), cluster_->config);
     return;
   }
-  cluster_.pool->discard(std::move(conn_));
+  pool().discard(std::move(conn_));
 }
 
 void Exchange::failOrRetry(Error error, bool request_sent) {
   const bool was_reused = conn_ && conn_->reused();
   if (conn_) {
-    cluster_.pool->discard(std::move(conn_));
+    pool().discard(std::move(conn_));
   }
   const upstream::RetryQuestion question{
       .error = error.code,
@@ -198,14 +198,14 @@ void Exchange::failOrRetry(Error error, bool request_sent) {
       .idempotent = idempotent_,
       .replayable = replayable_ && request_complete_,
       .retries_done = retries_,
-      .retry_budget = cluster_.pool->cluster().config.retries.attempts,
+      .retry_budget = cluster_->config.retries.attempts,
   };
   if (upstream::mayRetry(question)) {
     ++retries_;
     bump(ctx_.counters.upstream_retries_total);
-    ctx_.log->debug("retrying request to {} after {} ({})", upstream_address_,
+    ctx_.log->debug("retrying request to {} after {} ({})", upstreamAddress(),
                     toString(error.code), error.detail);
-    connectTo(cluster_.pickEndpoint());
+    connectToNext();
     return;
   }
   done_ = true;

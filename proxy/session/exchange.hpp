@@ -25,7 +25,8 @@ class Exchange final : public ResponseSource,
                        private upstream::UpstreamConnection::User,
                        private http::MessageParser::Sink {
  public:
-  Exchange(WorkerContext& ctx, upstream::ClusterRuntime& cluster, Listener& listener);
+  // cluster: the snapshot of the request's runtime; the exchange keeps it for its whole life.
+  Exchange(WorkerContext& ctx, std::shared_ptr<const upstream::ClusterSnapshot> cluster, Listener& listener);
   ~Exchange() override;
   Exchange(const Exchange&) = delete;
   Exchange& operator=(const Exchange&) = delete;
@@ -45,11 +46,15 @@ class Exchange final : public ResponseSource,
   bool responseStarted() const noexcept override { return response_head_final_; }
   bool done() const noexcept override { return done_; }
   std::uint32_t retries() const noexcept override { return retries_; }
-  std::string_view upstreamAddress() const noexcept override { return upstream_address_; }
+  std::string_view upstreamAddress() const noexcept override {
+    return endpoint_ != nullptr ? std::string_view(endpoint_->authority) : std::string_view("-");
+  }
   std::chrono::steady_clock::duration upstreamDuration() const noexcept override;
 
  private:
-  void connectTo(std::size_t endpoint_index);
+  void connectTo(const upstream::Endpoint& endpoint);
+  void connectToNext();
+  upstream::ConnPool& pool() noexcept { return ctx_.pools.forEndpoint(*endpoint_); }
   void attach(std::unique_ptr<upstream::UpstreamConnection> conn);
   void armResponseTimer() noexcept;
   void consumeResponse(std::string_view data) noexcept;
@@ -75,14 +80,14 @@ class Exchange final : public ResponseSource,
   void onMessageComplete(const http::Headers& trailers) noexcept override;
 
   WorkerContext& ctx_;
-  upstream::ClusterRuntime& cluster_;
+  std::shared_ptr<const upstream::ClusterSnapshot> cluster_;
+  const upstream::Endpoint* endpoint_ = nullptr;  // of the current attempt, in cluster_
   Listener& listener_;
   std::unique_ptr<upstream::UpstreamConnection> conn_;
   // The request as sent so far: what waits for a connection to attach, and after that the copy a
   // safe retry would resend, kept while the request is replayable (<= kMaxReplayBytes) and no
   // response byte has come.
   std::string request_bytes_;
-  std::string upstream_address_;
   http::BodyFraming framing_ = http::BodyFraming::None;
   std::chrono::steady_clock::time_point upstream_start_{};
   std::chrono::steady_clock::time_point upstream_end_{};

@@ -1,5 +1,6 @@
-// WorkerContext: what every session on one worker loop shares: the loop, the config snapshot, the
-// listeners' routers, per-cluster runtimes (pools, balancers), counters and loggers. Owned by the
+// WorkerContext: what every session on one worker loop shares: the loop, the current runtime
+// snapshot (config, routes, clusters), the worker's connection pools and balancer state, counters
+// and loggers. Owned by the
 // Worker; touched only on its loop thread (counters are atomics so Proxy::stats() can read them
 // from elsewhere).
 #pragma once
@@ -17,8 +18,9 @@
 #include <fairlead/stats.hpp>
 #include "net/heap_reclaim.hpp"
 #include "net/loop.hpp"
-#include "session/router.hpp"
-#include "upstream/cluster_runtime.hpp"
+#include "session/runtime_snapshot.hpp"
+#include "upstream/conn_pool.hpp"
+#include "upstream/round_robin.hpp"
 
 namespace fairlead::session {
 
@@ -46,9 +48,9 @@ inline void bump(std::atomic<std::uint64_t>& c, std::int64_t by = 1) noexcept {
 
 struct WorkerContext {
   net::Loop& loop;
-  std::shared_ptr<const Config> config;
-  std::vector<upstream::ClusterRuntime> clusters;  // config order
-  std::vector<Router> routers;           // one per listener, config order
+  // What new requests start with; each request keeps the one it started with.
+  std::shared_ptr<const RuntimeSnapshot> runtime;
+  upstream::RoundRobin balancer;
   Counters& counters;
   std::shared_ptr<spdlog::logger> log;
   std::shared_ptr<spdlog::logger> access_log;  // null: access log off
@@ -60,6 +62,7 @@ struct WorkerContext {
   // A response head is serialised here, then written to its transport: one buffer per loop.
   std::string head_buffer;
   net::HeapReclaim heap_reclaim{loop};
+  upstream::ConnPools pools{loop};  // by endpoint address: they outlive any one snapshot
 
   // splitmix64: request ids need uniqueness, not secrecy, and must not cost a syscall.
   std::uint64_t random() noexcept {

@@ -1,6 +1,7 @@
 #include "upstream/conn_pool.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 #include "core/assert.hpp"
 
@@ -13,36 +14,30 @@ constexpr std::chrono::milliseconds kReleaseBuffersAfter{1000};
 
 }  // namespace
 
-ConnPool::ConnPool(net::Loop& loop, std::shared_ptr<const ClusterSnapshot> cluster)
-    : loop_(loop), cluster_(std::move(cluster)), idle_(cluster_->endpoints.size()) {}
-
 ConnPool::~ConnPool() { closeAll(); }
 
-std::unique_ptr<UpstreamConnection> ConnPool::acquire(std::size_t endpoint_index,
-                                                      UpstreamConnection::User* user) {
+std::unique_ptr<UpstreamConnection> ConnPool::acquire(UpstreamConnection::User* user) {
   FL_ASSERT_ON_LOOP(loop_);
-  auto& idle = idle_[endpoint_index];
-  if (idle.empty()) return nullptr;
-  auto conn = std::move(idle.back());
-  idle.pop_back();
+  if (idle_.empty()) return nullptr;
+  auto conn = std::move(idle_.back());
+  idle_.pop_back();
   conn->timer().stop();
   conn->lend();
   conn->setUser(user);
   return conn;
 }
 
-void ConnPool::release(std::unique_ptr<UpstreamConnection> conn) {
+void ConnPool::release(std::unique_ptr<UpstreamConnection> conn, const ClusterConfig& settings) {
   FL_ASSERT_ON_LOOP(loop_);
-  auto& idle = idle_[conn->endpointIndex()];
-  if (idle.size() >= cluster_->config.max_idle_per_endpoint || conn->transport().closed()) {
+  if (idle_.size() >= settings.max_idle_per_endpoint || conn->transport().closed()) {
     discard(std::move(conn));
     return;
   }
   conn->setUser(this);
+  conn->setIdleTimeout(settings.idle_timeout);
   // Still reading, as it was while busy: a close by the app is seen at once.
-  const auto idle_timeout = cluster_->config.idle_timeout;
-  conn->timer().start(std::min(idle_timeout, kReleaseBuffersAfter));
-  idle.push_back(std::move(conn));
+  conn->timer().start(std::min(settings.idle_timeout, kReleaseBuffersAfter));
+  idle_.push_back(std::move(conn));
 }
 
 void ConnPool::discard(std::unique_ptr<UpstreamConnection> conn) {
@@ -52,18 +47,15 @@ void ConnPool::discard(std::unique_ptr<UpstreamConnection> conn) {
 }
 
 void ConnPool::closeAll() noexcept {
-  for (auto& v : idle_) {
-    for (auto& conn : v) conn->close();
-    v.clear();
-  }
+  for (auto& conn : idle_) conn->close();
+  idle_.clear();
 }
 
 void ConnPool::drop(UpstreamConnection& conn) noexcept {
-  auto& idle = idle_[conn.endpointIndex()];
-  auto it = std::find_if(idle.begin(), idle.end(), [&](const auto& c) { return c.get() == &conn; });
-  if (it == idle.end()) return;
+  auto it = std::find_if(idle_.begin(), idle_.end(), [&](const auto& c) { return c.get() == &conn; });
+  if (it == idle_.end()) return;
   auto owned = std::move(*it);
-  idle.erase(it);
+  idle_.erase(it);
   discard(std::move(owned));
 }
 
@@ -71,13 +63,26 @@ void ConnPool::drop(UpstreamConnection& conn) noexcept {
 void ConnPool::onUpstreamRead(UpstreamConnection& conn, std::string_view) noexcept { drop(conn); }
 void ConnPool::onUpstreamReadEnd(UpstreamConnection& conn, int) noexcept { drop(conn); }
 void ConnPool::onUpstreamTimeout(UpstreamConnection& conn) noexcept {
-  const auto idle_timeout = cluster_->config.idle_timeout;
+  const auto idle_timeout = conn.idleTimeout();
   if (!conn.buffersReleased() && idle_timeout > kReleaseBuffersAfter) {
     conn.releaseBuffers();
     conn.timer().start(idle_timeout - kReleaseBuffersAfter);
     return;
   }
   drop(conn);
+}
+
+ConnPool& ConnPools::forEndpoint(const Endpoint& endpoint) {
+  if (endpoint.id >= by_id_.size()) by_id_.resize(endpoint.id + 1);
+  auto& pool = by_id_[endpoint.id];
+  if (!pool) pool = std::make_unique<ConnPool>(loop_);
+  return *pool;
+}
+
+void ConnPools::closeAll() noexcept {
+  for (auto& pool : by_id_) {
+    if (pool) pool->closeAll();
+  }
 }
 
 }  // namespace fairlead::upstream

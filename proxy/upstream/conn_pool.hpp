@@ -1,29 +1,32 @@
-// ConnPool: idle keep-alive connections to one cluster's endpoints, for one worker. Idle
-// connections are read from so that a close by the app is noticed at once, and are closed after
-// idle_timeout, which sits below the app's own keep-alive (uvicorn: 5 s) so that fairlead, not the
-// app, closes first. Most recently used first: fewer connections stay warm.
+// ConnPool: one worker's idle keep-alive connections to one endpoint address, and ConnPools, all
+// of a worker's pools found by endpoint id (so two clusters naming one address share its pool, and
+// a pool survives a change of the clusters around it). Idle connections are read from so that a
+// close by the app is noticed at once, and are closed after the cluster's idle_timeout, which
+// sits below the app's own keep-alive (uvicorn: 5 s) so that fairlead, not the app, closes first.
+// Most recently used first: fewer connections stay warm. One worker loop.
 #pragma once
 
 #include <memory>
 #include <vector>
 
 #include "net/loop.hpp"
+#include "upstream/cluster.hpp"
 #include "upstream/upstream_connection.hpp"
 
 namespace fairlead::upstream {
 
 class ConnPool final : private UpstreamConnection::User {
  public:
-  ConnPool(net::Loop& loop, std::shared_ptr<const ClusterSnapshot> cluster);
+  explicit ConnPool(net::Loop& loop) noexcept : loop_(loop) {}
   ~ConnPool();
   ConnPool(const ConnPool&) = delete;
   ConnPool& operator=(const ConnPool&) = delete;
 
-  const ClusterSnapshot& cluster() const noexcept { return *cluster_; }
-  // An idle connection to the endpoint, or null.
-  std::unique_ptr<UpstreamConnection> acquire(std::size_t endpoint_index, UpstreamConnection::User* user);
-  // Takes back a connection whose last response completed cleanly; closes it when the pool is full.
-  void release(std::unique_ptr<UpstreamConnection> conn);
+  // An idle connection, or null.
+  std::unique_ptr<UpstreamConnection> acquire(UpstreamConnection::User* user);
+  // Takes back a connection whose last response completed cleanly, under the settings of the
+  // cluster that used it; closes it when the pool is full.
+  void release(std::unique_ptr<UpstreamConnection> conn, const ClusterConfig& settings);
   // A connection that cannot be reused: closed now, freed after the current callback.
   void discard(std::unique_ptr<UpstreamConnection> conn);
   void closeAll() noexcept;
@@ -37,8 +40,18 @@ class ConnPool final : private UpstreamConnection::User {
   void drop(UpstreamConnection& conn) noexcept;
 
   net::Loop& loop_;
-  std::shared_ptr<const ClusterSnapshot> cluster_;
-  std::vector<std::vector<std::unique_ptr<UpstreamConnection>>> idle_;  // per endpoint
+  std::vector<std::unique_ptr<UpstreamConnection>> idle_;
+};
+
+class ConnPools {
+ public:
+  explicit ConnPools(net::Loop& loop) noexcept : loop_(loop) {}
+  ConnPool& forEndpoint(const Endpoint& endpoint);
+  void closeAll() noexcept;
+
+ private:
+  net::Loop& loop_;
+  std::vector<std::unique_ptr<ConnPool>> by_id_;  // grown on first use of an id
 };
 
 }  // namespace fairlead::upstream

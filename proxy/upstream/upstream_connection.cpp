@@ -2,16 +2,13 @@
 
 namespace fairlead::upstream {
 
-UpstreamConnection::UpstreamConnection(net::Loop& loop, std::size_t endpoint_index, User* user)
-    : timer_(loop, this, &UpstreamConnection::onTimer),
-      user_(user),
-      endpoint_index_(endpoint_index) {}
+UpstreamConnection::UpstreamConnection(net::Loop& loop, User* user)
+    : timer_(loop, this, &UpstreamConnection::onTimer), user_(user) {}
 
 Result<std::unique_ptr<UpstreamConnection>> UpstreamConnection::connect(net::Loop& loop,
-                                                                        std::size_t endpoint_index,
                                                                         const Endpoint& endpoint,
                                                                         User* user) {
-  std::unique_ptr<UpstreamConnection> self(new UpstreamConnection(loop, endpoint_index, user));
+  std::unique_ptr<UpstreamConnection> self(new UpstreamConnection(loop, user));
   auto tcp = net::TcpConnection::connect(
       loop, reinterpret_cast<const sockaddr*>(&endpoint.sockaddr), self.get());
   if (!tcp) {

@@ -4,6 +4,7 @@
 // Owned by the Exchange using it, or by the ConnPool while idle; lives on one worker loop.
 #pragma once
 
+#include <chrono>
 #include <memory>
 
 #include "http/message_parser.hpp"
@@ -32,9 +33,8 @@ class UpstreamConnection final : public net::Deletable, private net::Transport::
     ~User() = default;
   };
 
-  static Result<std::unique_ptr<UpstreamConnection>> connect(net::Loop& loop,
-                                                             std::size_t endpoint_index,
-                                                             const Endpoint& endpoint, User* user);
+  static Result<std::unique_ptr<UpstreamConnection>> connect(net::Loop& loop, const Endpoint& endpoint,
+                                                             User* user);
   ~UpstreamConnection() override = default;
 
   void setUser(User* user) noexcept { user_ = user; }
@@ -42,7 +42,9 @@ class UpstreamConnection final : public net::Deletable, private net::Transport::
   net::Timer& timer() noexcept { return timer_; }
   // Restart it for each exchange: it reports to whoever used it last until then.
   http::MessageParser& responseParser() noexcept { return response_parser_; }
-  std::size_t endpointIndex() const noexcept { return endpoint_index_; }
+  // While parked: how long it may stay idle, from the settings of the cluster that parked it.
+  void setIdleTimeout(std::chrono::milliseconds after) noexcept { idle_timeout_ = after; }
+  std::chrono::milliseconds idleTimeout() const noexcept { return idle_timeout_; }
   // Served at least one response before: the keep-alive race can have closed it under us.
   bool reused() const noexcept { return responses_ > 0; }
   void countResponse() noexcept { ++responses_; }
@@ -61,7 +63,7 @@ class UpstreamConnection final : public net::Deletable, private net::Transport::
   }
 
  private:
-  UpstreamConnection(net::Loop& loop, std::size_t endpoint_index, User* user);
+  UpstreamConnection(net::Loop& loop, User* user);
   void onConnect(int status) noexcept override;
   void onRead(std::string_view data) noexcept override;
   void onReadEnd(int status) noexcept override;
@@ -72,8 +74,8 @@ class UpstreamConnection final : public net::Deletable, private net::Transport::
   net::Timer timer_;
   http::MessageParser response_parser_{HTTP_RESPONSE, kMaxResponseHeadBytes};
   User* user_;
-  std::size_t endpoint_index_;
   std::uint64_t responses_ = 0;
+  std::chrono::milliseconds idle_timeout_{0};
   bool buffers_released_ = false;
 };
 
