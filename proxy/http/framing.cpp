@@ -24,26 +24,26 @@ bool allDigits(std::string_view v) noexcept {
 
 }  // namespace
 
-int checkRequest(const MessageHead& head) noexcept {
+RequestCheck checkRequest(const MessageHead& head) noexcept {
   // llhttp accepts methods it knows; a proxy also refuses those it cannot forward faithfully.
-  if (head.method == "CONNECT" || head.method == "PRI") return 501;
-  if (head.version_major != 1) return 400;
+  if (head.method == "CONNECT" || head.method == "PRI") return RequestCheck::NotImplemented;
+  if (head.version_major != 1) return RequestCheck::Malformed;
 
   std::size_t hosts = 0;
   std::size_t lengths = 0;
   std::size_t encodings = 0;
   std::string_view encoding;
   for (const auto& h : head.headers) {
-    if (h.name.empty() || !validFieldValue(h.value)) return 400;
+    if (h.name.empty() || !validFieldValue(h.value)) return RequestCheck::Malformed;
     if (iequals(h.name, "host")) {
       ++hosts;
       // RFC 9112 §3.2: an invalid Host is a 400; whitespace and '/' never belong in one.
-      if (h.value.find_first_of(" \t/\\@") != std::string::npos) return 400;
+      if (h.value.find_first_of(" \t/\\@") != std::string::npos) return RequestCheck::Malformed;
     }
     if (iequals(h.name, "content-length")) {
       ++lengths;
       // RFC 9112 §6.3: a list ("5, 5"), a sign or anything but digits is unrecoverable here.
-      if (!allDigits(h.value)) return 400;
+      if (!allDigits(h.value)) return RequestCheck::Malformed;
     }
     if (iequals(h.name, "transfer-encoding")) {
       ++encodings;
@@ -51,16 +51,16 @@ int checkRequest(const MessageHead& head) noexcept {
     }
   }
   // RFC 9112 §3.2: exactly one Host in HTTP/1.1; more than one anywhere is ambiguous.
-  if (hosts > 1 || (hosts == 0 && head.version_minor >= 1)) return 400;
+  if (hosts > 1 || (hosts == 0 && head.version_minor >= 1)) return RequestCheck::Malformed;
   // Duplicates, even equal ones: two parsers may pick different ones.
-  if (lengths > 1) return 400;
+  if (lengths > 1) return RequestCheck::Malformed;
   if (encodings > 0) {
     // RFC 9112 §6.1: TE in HTTP/1.0 is suspect; with Content-Length it is the classic smuggle.
-    if (head.version_minor == 0 || lengths > 0 || encodings > 1) return 400;
+    if (head.version_minor == 0 || lengths > 0 || encodings > 1) return RequestCheck::Malformed;
     // Only a bare "chunked" is forwarded: a proxy that re-frames must understand every coding.
-    if (!iequals(trim(encoding), "chunked")) return 400;
+    if (!iequals(trim(encoding), "chunked")) return RequestCheck::Malformed;
   }
-  return 0;
+  return RequestCheck::Ok;
 }
 
 bool isIdempotent(std::string_view m) noexcept {

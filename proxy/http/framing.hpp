@@ -9,9 +9,13 @@
 
 namespace fairlead::http {
 
-// 0 when the request may be forwarded, else the status to answer with (400 or 501).
-// Every refusal closes the connection: after an ambiguous head, nothing later on it can be trusted.
-int checkRequest(const MessageHead& head) noexcept;
+enum class RequestCheck : std::uint8_t {
+  Ok,
+  Malformed,       // ambiguous or invalid framing, Host or fields: nothing later can be trusted
+  NotImplemented,  // well-formed, but a method a proxy cannot forward faithfully (CONNECT, PRI)
+};
+// Whether a parsed request head may be forwarded.
+RequestCheck checkRequest(const MessageHead& head) noexcept;
 
 // RFC 9110 §9.2.2: a request the client may safely send twice.
 bool isIdempotent(std::string_view method) noexcept;

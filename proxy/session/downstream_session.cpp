@@ -81,7 +81,7 @@ struct DownstreamSession::Active {
   std::uint64_t bytes_out_at_start = 0;
   std::uint64_t body_bytes = 0;
   int status = 0;
-  int refusal = 0;  // status chosen by a sink callback that stopped the parser
+  Refusal refusal = Refusal::None;  // chosen by a sink callback that stopped the parser
   http::BodyFraming response_framing = http::BodyFraming::None;
   bool request_done = false;
   bool response_done = false;
@@ -162,7 +162,7 @@ void DownstreamSession::startRefused() {
   Active& active = this->active();
   active.started = std::chrono::steady_clock::now();
   active.started_wall = std::chrono::system_clock::now();
-  refuse(503);
+  refuse(Refusal::OverCapacity);
 }
 
 void DownstreamSession::arm(TimerFor what, std::chrono::milliseconds after) noexcept {
@@ -192,14 +192,14 @@ void DownstreamSession::onTimer(void* self) noexcept {
       return;
     case TimerFor::Head:
       // Slowloris: the head did not arrive in time. Tell the client only if it started one.
-      s->refuse(408);
+      s->refuse(Refusal::HeadTimeout);
       return;
     case TimerFor::BodyIdle:
       if (s->source_) s->source_->abort();
       if (s->source_ && s->source_->responseStarted()) {
         s->closeNow();
       } else {
-        s->refuse(408);
+        s->refuse(Refusal::BodyTimeout);
       }
       return;
     case TimerFor::None:
@@ -276,15 +276,15 @@ void DownstreamSession::feed(std::string_view data) noexcept {
     case http::MessageParser::Status::NeedMore:
       return;
     case http::MessageParser::Status::Error: {
-      int status = active_->refusal;
-      if (status == 0) {
+      Refusal refusal = active_->refusal;
+      if (refusal == Refusal::None) {
         switch (parser.failure()) {
-          case http::MessageParser::Failure::HeadTooLarge: status = 431; break;
-          case http::MessageParser::Failure::BadMethod: status = 501; break;
-          default: status = 400; break;
+          case http::MessageParser::Failure::HeadTooLarge: refusal = Refusal::HeadTooLarge; break;
+          case http::MessageParser::Failure::BadMethod: refusal = Refusal::NotImplemented; break;
+          default: refusal = Refusal::Malformed; break;
         }
       }
-      ctx_.log->debug("[c{}] refusing request: {} ({})", id_, status, parser.reason());
+      ctx_.log->debug("[c{}] refusing request: {} ({})", id_, statusFor(refusal), parser.reason());
       if (source_ && source_->responseStarted()) {
         // The answer is already on its way: a broken body can only end the connection.
         source_->abort();
@@ -292,7 +292,7 @@ void DownstreamSession::feed(std::string_view data) noexcept {
         return;
       }
       if (source_) source_->abort();
-      refuse(status);
+      refuse(refusal);
       return;
     }
     case http::MessageParser::Status::Complete:
@@ -322,14 +322,15 @@ int DownstreamSession::onHead(http::MessageHead& head) noexcept {
   active.target = head.target;
   active.http10 = head.version_minor == 0;
   active.upgrade_requested = head.upgrade;
-  if (const int refusal = http::checkRequest(head); refusal != 0) {
-    active.refusal = refusal;
-    return -1;
+  switch (http::checkRequest(head)) {
+    case http::RequestCheck::Ok: break;
+    case http::RequestCheck::Malformed: active.refusal = Refusal::Malformed; return -1;
+    case http::RequestCheck::NotImplemented: active.refusal = Refusal::NotImplemented; return -1;
   }
   const auto& limits = config().limits;
   if (limits.max_request_body_bytes != 0 && head.has_content_length &&
       head.content_length > limits.max_request_body_bytes) {
-    active.refusal = 413;
+    active.refusal = Refusal::BodyTooLarge;
     return -1;
   }
   keep_alive_ = head.keep_alive && !ctx_.draining;
@@ -351,36 +352,38 @@ int DownstreamSession::onHead(http::MessageHead& head) noexcept {
   } else {
     arm(TimerFor::BodyIdle, config().timeouts.request_body_idle);
   }
-  if (const int refusal = chooseSource(head, active, framing); refusal != 0) {
+  if (const Refusal refusal = chooseSource(head, active, framing); refusal != Refusal::None) {
     active.refusal = refusal;
     return -1;
   }
   return 0;
 }
 
-int DownstreamSession::chooseSource(http::MessageHead& head, Active& active,
-                                    http::BodyFraming framing) noexcept {
+Refusal DownstreamSession::chooseSource(http::MessageHead& head, Active& active,
+                                        http::BodyFraming framing) noexcept {
   const RuntimeSnapshot& runtime = *active.runtime;
   Router::Decision decision = runtime.routers[listener_].route(head);
   auto& listener = static_cast<ResponseSource::Listener&>(*this);
   using Kind = Router::Decision::Kind;
   switch (decision.kind) {
     case Kind::BadPath:
-      return 400;
-    case Kind::NotFound:
-      source_ = std::make_unique<FixedResponse>(ctx_.loop, listener, 404, std::vector<HeaderField>{},
-                                                localReplyBody(404));
-      return 0;
+      return Refusal::PathAboveRoot;
+    case Kind::NotFound: {
+      const int status = statusFor(Refusal::NoRoute);
+      source_ = std::make_unique<FixedResponse>(ctx_.loop, listener, status, std::vector<HeaderField>{},
+                                                localReplyBody(status));
+      return Refusal::None;
+    }
     case Kind::Respond: {
       const RespondAction& r = decision.route->respond;
       source_ = std::make_unique<FixedResponse>(ctx_.loop, listener, r.status, r.headers, r.body);
-      return 0;
+      return Refusal::None;
     }
     case Kind::Redirect:
       source_ = std::make_unique<FixedResponse>(
           ctx_.loop, listener, decision.route->redirect.status,
           std::vector<HeaderField>{{"Location", std::move(decision.location)}}, std::string());
-      return 0;
+      return Refusal::None;
     case Kind::Cluster:
       break;
   }
@@ -403,7 +406,7 @@ int DownstreamSession::chooseSource(http::MessageHead& head, Active& active,
   Exchange& started = *exchange;
   source_ = std::move(exchange);
   started.start(std::move(bytes), framing, http::isIdempotent(head.method));
-  return 0;
+  return Refusal::None;
 }
 
 void DownstreamSession::onBody(std::string_view data) noexcept {
@@ -416,7 +419,7 @@ void DownstreamSession::onBody(std::string_view data) noexcept {
       closeNow();
       return;
     }
-    refuse(413);
+    refuse(Refusal::BodyTooLarge);
     return;
   }
   if (!source_ || source_->done()) return;  // answered early; the rest is dropped
@@ -535,7 +538,7 @@ void DownstreamSession::onExchangeFailed(const Error& error, bool response_start
                  error.detail);
   if (response_started) {
     // Part of the answer is out: the client must see a truncated response, not a wrong one.
-    active_->status = active_->status == 0 ? 502 : active_->status;
+    if (active_->status == 0) active_->status = statusFor(error);
     logAccess();
     closeNow();
     return;
@@ -554,14 +557,15 @@ void DownstreamSession::replyLocally(int status, bool close) noexcept {
   watchSend(false);
 }
 
-void DownstreamSession::refuse(int status) noexcept {
+void DownstreamSession::refuse(Refusal refusal) noexcept {
+  const int status = statusFor(refusal);
   // The bytes that follow cannot be trusted: answer, then close (lingering).
   active_->status = status;
   // Refused before its head was accepted, the request has no id yet: its answer and its log line
   // still share one.
   if (active_->request_id.empty()) writeRandomId(ctx_, active_->request_id);
   keep_alive_ = false;
-  if (state_ != State::Head || midRequest() || status != 408) {
+  if (state_ != State::Head || midRequest() || refusal != Refusal::HeadTimeout) {
     replyLocally(status, true);
   }
   logAccess();
@@ -592,7 +596,7 @@ void DownstreamSession::maybeNextRequest() noexcept {
   active_->response_done = false;
   active_->status = 0;
   active_->body_bytes = 0;
-  active_->refusal = 0;
+  active_->refusal = Refusal::None;
   if (response_paused_) response_paused_ = false;
   if (paused_for_upstream_) {
     paused_for_upstream_ = false;
@@ -679,7 +683,7 @@ void DownstreamSession::onReadEnd(int status) noexcept {
     return;
   }
   // The client left mid-request or mid-response: nobody is waiting for the answer.
-  if (active_ && active_->status == 0) active_->status = 499;
+  if (active_ && active_->status == 0) active_->status = kStatusClientGone;
   if (state_ == State::Proxying) logAccess();
   closeNow();
 }
@@ -751,7 +755,7 @@ void DownstreamSession::closeNow() noexcept {
   if (state_ == State::Proxying && active_ && !active_->logged) {
     // However a request ends (the client left or stopped reading, its body broke off), it gets
     // its line; without a status of its own, nobody was left to answer.
-    if (active_->status == 0) active_->status = 499;
+    if (active_->status == 0) active_->status = kStatusClientGone;
     logAccess();
   }
   setState(State::Closed);
@@ -776,7 +780,7 @@ void DownstreamSession::drain() noexcept {
 
 void DownstreamSession::close() noexcept {
   // Stopped by the proxy, not left by the client.
-  if (state_ == State::Proxying && active_ && active_->status == 0) active_->status = 503;
+  if (state_ == State::Proxying && active_ && active_->status == 0) active_->status = kStatusProxyStopped;
   closeNow();
 }
 

@@ -21,6 +21,7 @@
 #include "net/transport.hpp"
 #include "net/timer.hpp"
 #include "session/exchange.hpp"
+#include "session/local_reply.hpp"
 #include "session/router.hpp"
 #include "session/worker_context.hpp"
 
@@ -80,14 +81,14 @@ class DownstreamSession final : public net::Deletable,
   void onTunnelEnd() noexcept override;
   void onUpstreamReadDone() noexcept override;
 
-  // What answers the request whose head this is; 0, or a status to refuse it with.
-  int chooseSource(http::MessageHead& head, Active& active, http::BodyFraming framing) noexcept;
+  // What answers the request whose head this is; None, or why it is refused instead.
+  Refusal chooseSource(http::MessageHead& head, Active& active, http::BodyFraming framing) noexcept;
 
   void feed(std::string_view data) noexcept;
   void holdInput(std::string_view data) noexcept;
   // Above the high mark of the upstream's queue the client stops being read; true when it paused.
   bool pauseClientIfUpstreamFull() noexcept;
-  void refuse(int status) noexcept;
+  void refuse(Refusal refusal) noexcept;
   void replyLocally(int status, bool close) noexcept;
   void responseFinished() noexcept;
   void maybeNextRequest() noexcept;

@@ -4,6 +4,22 @@
 
 namespace fairlead::session {
 
+int statusFor(Refusal refusal) noexcept {
+  switch (refusal) {
+    case Refusal::None: break;
+    case Refusal::Malformed:
+    case Refusal::PathAboveRoot: return 400;
+    case Refusal::NoRoute: return 404;
+    case Refusal::HeadTimeout:
+    case Refusal::BodyTimeout: return 408;
+    case Refusal::BodyTooLarge: return 413;
+    case Refusal::HeadTooLarge: return 431;
+    case Refusal::NotImplemented: return 501;
+    case Refusal::OverCapacity: return 503;
+  }
+  return 500;
+}
+
 int statusFor(const Error& error) noexcept {
   switch (error.code) {
     case Errc::ConnectTimeout:

@@ -1,12 +1,34 @@
 // The proxy's own answers, and the one mapping from an upstream Error to the status a client gets.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
 #include <fairlead/result.hpp>
 
 namespace fairlead::session {
+
+// Why fairlead answers a request itself instead of an app. Every status the proxy chooses comes
+// from here: the refusals below, and the upstream failures of statusFor(Error).
+enum class Refusal : std::uint8_t {
+  None,
+  Malformed,       // not a request RFC 9112 lets us read one way only, or invalid fields
+  PathAboveRoot,   // ".." segments climb above "/"
+  NoRoute,         // the listener has routes and none takes the request
+  HeadTimeout,     // timeouts.request_header
+  BodyTimeout,     // timeouts.request_body_idle, before any response
+  BodyTooLarge,    // limits.max_request_body_bytes
+  HeadTooLarge,    // limits.max_request_header_bytes
+  NotImplemented,  // a well-formed request with a method or coding fairlead does not implement
+  OverCapacity,    // limits.max_connections
+};
+int statusFor(Refusal refusal) noexcept;
+
+// Statuses only the access log shows, for requests that got no answer: the client left first
+// (nginx's 499), or the proxy was stopped under them.
+inline constexpr int kStatusClientGone = 499;
+inline constexpr int kStatusProxyStopped = 503;
 
 // 502 for a failed or broken upstream, 504 for an upstream timeout, 503 when none can be used.
 int statusFor(const Error& error) noexcept;
