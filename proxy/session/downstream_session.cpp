@@ -17,10 +17,6 @@
 namespace fairlead::session {
 namespace {
 
-// Above the high mark the source stops reading; it resumes only below the low mark, so a steady
-// stream does not toggle its reading for every chunk.
-constexpr std::size_t kHighWatermark = 256 * 1024;
-constexpr std::size_t kLowWatermark = 64 * 1024;
 // After refusing a request we keep reading (and discarding) briefly so that the client sees our
 // answer instead of a reset caused by its unread bytes (RFC 9112 §9.6, "lingering close").
 constexpr std::chrono::milliseconds kLingerTime{2000};
@@ -310,10 +306,7 @@ void DownstreamSession::feed(std::string_view data) noexcept {
 void DownstreamSession::holdInput(std::string_view data) noexcept {
   std::string& held = active().pending_input;
   held.append(data);
-  if (!paused_for_pipeline_ && held.size() >= kMaxHeldInput) {
-    paused_for_pipeline_ = true;
-    client_->pauseReading();
-  }
+  if (held.size() >= kMaxHeldInput) client_in_.pause(PauseReason::PipelineFull, pauseClient());
 }
 
 int DownstreamSession::onHead(http::MessageHead& head) noexcept {
@@ -429,12 +422,9 @@ void DownstreamSession::onBody(std::string_view data) noexcept {
 }
 
 bool DownstreamSession::pauseClientIfUpstreamFull() noexcept {
-  if (paused_for_upstream_ || !source_ || source_->upstreamPending() < kHighWatermark) {
-    return false;
-  }
-  paused_for_upstream_ = true;
-  client_->pauseReading();
-  return true;
+  if (!source_ || client_in_.paused(PauseReason::PeerFull)) return false;
+  client_in_.peerQueue(source_->upstreamPending(), pauseClient(), resumeClient());
+  return client_in_.paused(PauseReason::PeerFull);
 }
 
 void DownstreamSession::onMessageComplete(const http::Headers& trailers) noexcept {
@@ -444,12 +434,11 @@ void DownstreamSession::onMessageComplete(const http::Headers& trailers) noexcep
 }
 
 void DownstreamSession::onUpstreamDrained() noexcept {
-  if (paused_for_upstream_ && source_ && source_->upstreamPending() <= kLowWatermark) {
-    paused_for_upstream_ = false;
-    client_->resumeReading();
-    if (state_ == State::Proxying && !active_->request_done) {
-      arm(TimerFor::BodyIdle, config().timeouts.request_body_idle);
-    }
+  if (!source_ || !client_in_.paused(PauseReason::PeerFull)) return;
+  client_in_.peerQueue(source_->upstreamPending(), pauseClient(), resumeClient());
+  // Resumed: the client's body is expected again.
+  if (!client_in_.paused(PauseReason::PeerFull) && state_ == State::Proxying && !active_->request_done) {
+    arm(TimerFor::BodyIdle, config().timeouts.request_body_idle);
   }
 }
 
@@ -511,9 +500,9 @@ void DownstreamSession::onUpstreamReadDone() noexcept {
   if (state_ == State::Closed) return;
   client_->flush();
   watchSend(false);
-  if (!response_paused_ && source_ && client_->pendingBytes() >= kHighWatermark) {
-    response_paused_ = true;
-    source_->pauseResponse();
+  if (source_) {
+    source_in_.peerQueue(client_->pendingBytes(), [&] { source_->pauseResponse(); },
+                         [&] { source_->resumeResponse(); });
   }
 }
 
@@ -597,11 +586,8 @@ void DownstreamSession::maybeNextRequest() noexcept {
   active_->status = 0;
   active_->body_bytes = 0;
   active_->refusal = Refusal::None;
-  if (response_paused_) response_paused_ = false;
-  if (paused_for_upstream_) {
-    paused_for_upstream_ = false;
-    client_->resumeReading();
-  }
+  source_in_.resumeAll([] {});  // its source is gone
+  client_in_.resume(PauseReason::PeerFull, resumeClient());
   if (ctx_.draining) {
     closeAfterFlush();
     return;
@@ -609,10 +595,7 @@ void DownstreamSession::maybeNextRequest() noexcept {
   active_->parser.next();
   active_->awaiting_response = false;
   armKeepAlive();
-  if (paused_for_pipeline_) {
-    paused_for_pipeline_ = false;
-    client_->resumeReading();
-  }
+  client_in_.resume(PauseReason::PipelineFull, resumeClient());
   if (active_->pending_input.empty()) return;
   arm(TimerFor::Head, config().timeouts.request_header);
   std::string input = std::move(active_->pending_input);
@@ -648,10 +631,7 @@ void DownstreamSession::enterTunnel() noexcept {
     source_->tunnelWrite(active_->pending_input);
     std::string().swap(active_->pending_input);
   }
-  if (paused_for_pipeline_) {
-    paused_for_pipeline_ = false;
-    client_->resumeReading();
-  }
+  client_in_.resume(PauseReason::PipelineFull, resumeClient());
 }
 
 void DownstreamSession::onTunnelData(std::string_view data) noexcept {
@@ -705,9 +685,9 @@ void DownstreamSession::onWriteDone(int status) noexcept {
     }
     return;
   }
-  if (response_paused_ && client_->pendingBytes() <= kLowWatermark) {
-    response_paused_ = false;
-    if (source_) source_->resumeResponse();
+  if (source_) {
+    source_in_.peerQueue(client_->pendingBytes(), [&] { source_->pauseResponse(); },
+                         [&] { source_->resumeResponse(); });
   }
 }
 
@@ -731,14 +711,7 @@ void DownstreamSession::closeAfterFlush(bool refused) noexcept {
   client_->shutdownAfterFlush();
   watchSend(false);
   // Keep reading (and dropping) until the client closes or the linger time is up.
-  if (paused_for_pipeline_) {
-    paused_for_pipeline_ = false;
-    client_->resumeReading();
-  }
-  if (paused_for_upstream_) {
-    paused_for_upstream_ = false;
-    client_->resumeReading();
-  }
+  client_in_.resumeAll(resumeClient());
   arm(client_->writeIdle() ? TimerFor::Linger : TimerFor::None, kLingerTime);
 }
 

@@ -21,6 +21,7 @@
 #include "net/transport.hpp"
 #include "net/timer.hpp"
 #include "session/exchange.hpp"
+#include "session/flow_control.hpp"
 #include "session/local_reply.hpp"
 #include "session/router.hpp"
 #include "session/worker_context.hpp"
@@ -88,6 +89,12 @@ class DownstreamSession final : public net::Deletable,
   void holdInput(std::string_view data) noexcept;
   // Above the high mark of the upstream's queue the client stops being read; true when it paused.
   bool pauseClientIfUpstreamFull() noexcept;
+  auto pauseClient() noexcept {
+    return [this] { client_->pauseReading(); };
+  }
+  auto resumeClient() noexcept {
+    return [this] { client_->resumeReading(); };
+  }
   void refuse(Refusal refusal) noexcept;
   void replyLocally(int status, bool close) noexcept;
   void responseFinished() noexcept;
@@ -129,9 +136,8 @@ class DownstreamSession final : public net::Deletable,
   std::uint16_t listener_;
   std::uint16_t listener_port_;
   bool keep_alive_ = true;
-  bool paused_for_pipeline_ = false;  // the held pipelined input is full: reading stopped
-  bool paused_for_upstream_ = false;  // upstream write queue full
-  bool response_paused_ = false;      // our write queue full; the exchange stopped reading
+  FlowControl client_in_;  // reading the client: PipelineFull, PeerFull (the upstream's queue)
+  FlowControl source_in_;  // reading the response source: PeerFull (the client's queue)
   bool trusted_peer_ = false;
   bool linger_ = false;  // Closing: wait for the client's FIN after our answer
 };
