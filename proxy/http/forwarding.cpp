@@ -74,6 +74,11 @@ BodyFraming requestFraming(const MessageHead& request) noexcept {
   return BodyFraming::None;  // RFC 9112 §6.3: a request without either has no body
 }
 
+BodyFraming responseFraming(const MessageHead& response, bool client_http10) noexcept {
+  if (response.has_content_length && !response.chunked) return BodyFraming::Length;
+  return client_http10 ? BodyFraming::CloseDelimited : BodyFraming::Chunked;
+}
+
 void writeRequestHead(const MessageHead& req, const RequestContext& ctx, std::string& out) {
   reserveForHead(req, ctx.client_ip.size() + ctx.upstream_authority.size() +
                           ctx.request_id_header.size() + ctx.request_id.size(), out);

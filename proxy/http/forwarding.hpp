@@ -32,6 +32,10 @@ struct RequestContext {
 };
 
 BodyFraming requestFraming(const MessageHead& request) noexcept;
+// How a response that has a body is framed toward the client: its own length; re-chunked when
+// the app ends it by closing (the client's connection then stays alive); close-delimited for an
+// HTTP/1.0 client, which knows no chunks.
+BodyFraming responseFraming(const MessageHead& response, bool client_http10) noexcept;
 
 void writeRequestHead(const MessageHead& request, const RequestContext& ctx, std::string& out);
 

@@ -455,20 +455,8 @@ int DownstreamSession::onResponseHead(http::MessageHead& head) noexcept {
   request.status = head.status;
   const bool switching = head.status == 101 && request.upgrade_requested;
   const bool no_body = http::responseHasNoBody(request.method, head.status) || switching;
-  using http::BodyFraming;
-  if (no_body) {
-    request.response_framing = BodyFraming::None;
-  } else if (head.chunked) {
-    request.response_framing = request.http10 ? BodyFraming::CloseDelimited : BodyFraming::Chunked;
-  } else if (head.has_content_length) {
-    request.response_framing = BodyFraming::Length;
-  } else if (request.http10) {
-    request.response_framing = BodyFraming::CloseDelimited;
-  } else {
-    // The app ends its body by closing; re-chunking keeps the client's connection alive.
-    request.response_framing = BodyFraming::Chunked;
-  }
-  if (request.response_framing == BodyFraming::CloseDelimited || request.upgrade_requested ||
+  request.response_framing = no_body ? http::BodyFraming::None : http::responseFraming(head, request.http10);
+  if (request.response_framing == http::BodyFraming::CloseDelimited || request.upgrade_requested ||
       ctx_.draining) {
     keep_alive_ = false;
   }

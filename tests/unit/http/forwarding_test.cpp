@@ -466,4 +466,25 @@ TEST(ForwardingChunks, LastChunkWithTrailersDropsHopByHop) {
 }
 
 }  // namespace
+TEST(ForwardingResponseFraming, KeepsALengthRechunksTheRestAndClosesForHttp10) {
+  MessageHead sized;
+  sized.has_content_length = true;
+  sized.content_length = 5;
+  EXPECT_EQ(responseFraming(sized, false), BodyFraming::Length);
+  EXPECT_EQ(responseFraming(sized, true), BodyFraming::Length);
+  MessageHead chunked;
+  chunked.chunked = true;
+  EXPECT_EQ(responseFraming(chunked, false), BodyFraming::Chunked);
+  EXPECT_EQ(responseFraming(chunked, true), BodyFraming::CloseDelimited);
+  const MessageHead until_close;  // the app ends the body by closing
+  EXPECT_EQ(responseFraming(until_close, false), BodyFraming::Chunked);
+  EXPECT_EQ(responseFraming(until_close, true), BodyFraming::CloseDelimited);
+}
+
+TEST(ForwardingChunkLine, IsTheSizeInHexThenCrlf) {
+  EXPECT_EQ(ChunkLine(1).view(), "1\r\n");
+  EXPECT_EQ(ChunkLine(0x1a2b).view(), "1a2b\r\n");
+  EXPECT_EQ(ChunkLine(0xffffffffffffffffULL).view(), "ffffffffffffffff\r\n");
+}
+
 }  // namespace fairlead::http
