@@ -259,8 +259,9 @@ void DownstreamSession::feed(std::string_view data) noexcept {
     // request, in and out, is exactly what the connection has counted so far.
     active.bytes_in_at_start = client_->bytesRead() - data.size();
     active.bytes_out_at_start = client_->bytesWritten() + client_->pendingBytes();
-    // Set when the head is complete; a request refused before that must not carry the last one's.
+    // A request runs on the newest snapshot there is when it begins, and keeps it to its end.
     if (active.runtime != ctx_.runtime) active.runtime = ctx_.runtime;
+    // Set when the head is complete; a request refused before that must not carry the last one's.
     active.method.clear();
     active.target.clear();
     active.request_id.clear();
@@ -448,7 +449,9 @@ int DownstreamSession::onResponseHead(http::MessageHead& head) noexcept {
   if (head.status < 200 && head.status != 101) {
     // Interim responses (100 Continue, 103 Early Hints) pass through; HTTP/1.0 clients know none.
     if (!request.http10) {
-      writeHead([&](std::string& out) { http::writeResponseHead(head, http::BodyFraming::None, true, false, out); });
+      writeHead([&](std::string& out) {
+        http::writeResponseHead(head, http::BodyFraming::None, true, false, out);
+      });
     }
     return 0;
   }
