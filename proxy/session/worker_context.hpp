@@ -62,7 +62,7 @@ struct WorkerContext {
   // A response head is serialised here, then written to its transport: one buffer per loop.
   std::string head_buffer;
   net::HeapReclaim heap_reclaim{loop};
-  upstream::ConnPools pools{loop};  // by endpoint address: they outlive any one snapshot
+  upstream::ConnPools pools{loop, *log};  // by endpoint address: they outlive any one snapshot
 
   // splitmix64: request ids need uniqueness, not secrecy, and must not cost a syscall.
   std::uint64_t random() noexcept {

@@ -66,6 +66,7 @@ void ConnPool::onUpstreamTimeout(UpstreamConnection& conn) noexcept {
   const auto idle_timeout = conn.idleTimeout();
   if (!conn.buffersReleased() && idle_timeout > kReleaseBuffersAfter) {
     conn.releaseBuffers();
+    log_.debug("upstream {}: an idle connection gave back its buffers", authority_);
     conn.timer().start(idle_timeout - kReleaseBuffersAfter);
     return;
   }
@@ -75,7 +76,7 @@ void ConnPool::onUpstreamTimeout(UpstreamConnection& conn) noexcept {
 ConnPool& ConnPools::forEndpoint(const Endpoint& endpoint) {
   if (endpoint.id >= by_id_.size()) by_id_.resize(endpoint.id + 1);
   auto& pool = by_id_[endpoint.id];
-  if (!pool) pool = std::make_unique<ConnPool>(loop_);
+  if (!pool) pool = std::make_unique<ConnPool>(loop_, log_, endpoint.authority);
   return *pool;
 }
 

@@ -7,7 +7,11 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <string_view>
 #include <vector>
+
+#include <spdlog/logger.h>
 
 #include "net/loop.hpp"
 #include "upstream/cluster.hpp"
@@ -17,7 +21,8 @@ namespace fairlead::upstream {
 
 class ConnPool final : private UpstreamConnection::User {
  public:
-  explicit ConnPool(net::Loop& loop) noexcept : loop_(loop) {}
+  ConnPool(net::Loop& loop, spdlog::logger& log, std::string_view authority)
+      : loop_(loop), log_(log), authority_(authority) {}
   ~ConnPool();
   ConnPool(const ConnPool&) = delete;
   ConnPool& operator=(const ConnPool&) = delete;
@@ -40,17 +45,20 @@ class ConnPool final : private UpstreamConnection::User {
   void drop(UpstreamConnection& conn) noexcept;
 
   net::Loop& loop_;
+  spdlog::logger& log_;
+  std::string authority_;  // for the log
   std::vector<std::unique_ptr<UpstreamConnection>> idle_;
 };
 
 class ConnPools {
  public:
-  explicit ConnPools(net::Loop& loop) noexcept : loop_(loop) {}
+  ConnPools(net::Loop& loop, spdlog::logger& log) noexcept : loop_(loop), log_(log) {}
   ConnPool& forEndpoint(const Endpoint& endpoint);
   void closeAll() noexcept;
 
  private:
   net::Loop& loop_;
+  spdlog::logger& log_;
   std::vector<std::unique_ptr<ConnPool>> by_id_;  // grown on first use of an id
 };
 

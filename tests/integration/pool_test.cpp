@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
 
 #include "support/integration_fixture.hpp"
 
@@ -39,13 +40,23 @@ TEST_F(Pool, KeepAliveOnBothSidesUsesOneUpstreamConnection) {
 // A parked connection gives its parser's buffers back after a second (idle memory); it must still
 // be the one reused afterwards, and parse its next response from scratch.
 TEST_F(Pool, AConnectionParkedPastItsBufferReleaseIsStillReused) {
-  ASSERT_NO_FATAL_FAILURE(start());
+  auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(64);
+  auto log = std::make_shared<spdlog::logger>("pool-test", sink);
+  log->set_level(spdlog::level::debug);
+  ASSERT_NO_FATAL_FAILURE(start({}, ProxyOptions{.logger = log}));
   RawClient client(port());
   auto r = client.roundTrip(get("/before"));
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200);
-  // The release is due 1 s after parking; the connection's idle timeout is 4 s.
-  std::this_thread::sleep_for(1500ms);
+  // The release comes a while after parking, well before the connection's 4 s idle timeout.
+  ASSERT_TRUE(proxy->waitForStats(
+      [&](const Stats&) {
+        for (const auto& line : sink->last_formatted()) {
+          if (line.find("an idle connection gave back its buffers") != std::string::npos) return true;
+        }
+        return false;
+      },
+      "the parked connection's buffer release"));
   r = client.roundTrip(get("/after"));
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);

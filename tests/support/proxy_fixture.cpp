@@ -196,7 +196,7 @@ struct ProxyUnderTest::State {
     }
 
     Options proxy_options;
-    proxy_options.logger = testLogger();
+    proxy_options.logger = options.logger ? options.logger : testLogger();
     proxy_options.access_logger = options.access_logger ? options.access_logger : nullLogger();
     proxy_options.inline_workers = options.inline_workers;
     auto result = Proxy::create(&loop, std::move(config), proxy_options);

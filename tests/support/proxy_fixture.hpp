@@ -31,6 +31,7 @@ Cidr ipv4Cidr(std::string_view text);
 struct ProxyOptions {
   bool inline_workers = false;  // data plane on the proxy thread's loop instead of worker threads
   std::shared_ptr<spdlog::logger> access_logger;  // null: access lines are dropped
+  std::shared_ptr<spdlog::logger> logger;         // null: stderr at FAIRLEAD_TEST_LOG_LEVEL
 };
 
 class ProxyUnderTest {
