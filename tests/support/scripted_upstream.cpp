@@ -12,6 +12,7 @@
 #include <cstring>
 #include <utility>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 namespace fairlead::test {
@@ -457,7 +458,7 @@ bool ScriptedUpstream::waitForBytes(std::size_t conn, std::string_view needle, M
         return conn < connections_.size() &&
                connections_[conn]->received.find(needle) != std::string::npos;
       },
-      timeout, "\"" + printable(needle) + "\" on connection " + std::to_string(conn));
+      timeout, fmt::format("\"{}\" on connection {}", printable(needle), conn));
 }
 
 std::size_t ScriptedUpstream::connectionCount() const {
