@@ -28,6 +28,9 @@ RequestCheck checkRequest(const MessageHead& head) noexcept {
   // llhttp accepts methods it knows; a proxy also refuses those it cannot forward faithfully.
   if (head.method == "CONNECT" || head.method == "PRI") return RequestCheck::NotImplemented;
   if (head.version_major != 1) return RequestCheck::Malformed;
+  // RFC 9112 §3.2: a request-target has no fragment. llhttp lets '#' through; a route would see
+  // "/internal#x" where the app, dropping the fragment, sees "/internal".
+  if (head.target.find('#') != std::string::npos) return RequestCheck::Malformed;
 
   std::size_t hosts = 0;
   std::size_t lengths = 0;

@@ -84,16 +84,19 @@ PathNormal normalizePath(std::string_view path, std::string& out) {
   }
   // RFC 3986 §5.2.4, except that climbing above the root is an error rather than ignored.
   out.clear();
+  bool dots = false;
   std::string_view in = decoded;
   while (!in.empty()) {
     const std::size_t next = in.find('/', 1);
     const std::string_view segment = in.substr(0, next);  // "/name", with its leading slash
     in.remove_prefix(segment.size());
     if (segment == "/.") {
+      dots = true;
       if (in.empty()) out.push_back('/');
       continue;
     }
     if (segment == "/..") {
+      dots = true;
       if (out.empty()) return PathNormal::AboveRoot;
       out.resize(out.rfind('/'));
       if (in.empty()) out.push_back('/');
@@ -102,7 +105,7 @@ PathNormal normalizePath(std::string_view path, std::string& out) {
     out.append(segment);
   }
   if (out.empty()) out.push_back('/');
-  return PathNormal::Rewritten;
+  return dots ? PathNormal::DotSegments : PathNormal::Rewritten;
 }
 
 }  // namespace fairlead::http

@@ -22,9 +22,10 @@ TargetParts splitTarget(std::string_view target) noexcept;
 std::string_view hostWithoutPort(std::string_view authority) noexcept;
 
 enum class PathNormal : std::uint8_t {
-  AsIs,       // already normal; `out` untouched
-  Rewritten,  // the normal form is in `out`
-  AboveRoot,  // ".." segments climb above "/": no resource can have this path
+  AsIs,         // already normal; `out` untouched
+  Rewritten,    // the normal form is in `out`; only percent-encoding changed
+  DotSegments,  // the normal form is in `out`, and "." or ".." segments were resolved
+  AboveRoot,    // ".." segments climb above "/": no resource can have this path
 };
 // Percent-encoded unreserved characters are decoded (%7E -> ~), other escapes keep their meaning
 // with upper-case hex, "." and ".." segments are resolved. Repeated slashes are kept: to many apps

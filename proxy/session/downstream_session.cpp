@@ -460,7 +460,7 @@ int DownstreamSession::onResponseHead(http::MessageHead& head) noexcept {
   const bool no_body = http::responseHasNoBody(request.method, head.status) || switching;
   request.response_framing = no_body ? http::BodyFraming::None : http::responseFraming(head, request.http10);
   if (request.response_framing == http::BodyFraming::CloseDelimited || request.upgrade_requested ||
-      ctx_.draining) {
+      ctx_.draining || (!request.request_done && source_ && !source_->takesRequestBody())) {
     keep_alive_ = false;
   }
   // The id goes back to the client too, so that a user can quote it; an app that echoes it

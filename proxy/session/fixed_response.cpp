@@ -11,12 +11,10 @@ FixedResponse::FixedResponse(net::Loop& loop, Listener& listener, int status,
       timer_(loop, this, &FixedResponse::onTimer),
       status_(status),
       headers_(std::move(headers)),
-      body_(std::move(body)) {}
-
-void FixedResponse::endBody(const http::Headers&) {
-  // Not from inside the parser callback that ended the request: the session moves on to the next
-  // request when a response completes, and must not do that while its parser is running.
-  if (!done_) timer_.start(std::chrono::milliseconds(0));
+      body_(std::move(body)) {
+  // Not from inside the parser callback that made us: the session moves on to the next request
+  // when a response completes, and must not do that while its parser is running.
+  timer_.start(std::chrono::milliseconds(0));
 }
 
 void FixedResponse::abort() noexcept {
@@ -36,10 +34,13 @@ void FixedResponse::respond() noexcept {
     has_type = has_type || http::iequals(h.name, "content-type");
   }
   if (!body_.empty() && !has_type) head.headers.add("Content-Type", "text/plain; charset=utf-8");
-  head.has_content_length = true;
-  head.content_length = body_.size();
-  // Kept among the headers for a HEAD request, whose answer is framed without a body.
-  head.headers.add("Content-Length", std::to_string(body_.size()));
+  // RFC 9110 §8.6: never on a 204; a 304's would describe a representation we do not have.
+  if (status_ != 204 && status_ != 304) {
+    head.has_content_length = true;
+    head.content_length = body_.size();
+    // Kept among the headers for a HEAD request, whose answer is framed without a body.
+    head.headers.add("Content-Length", std::to_string(body_.size()));
+  }
   started_ = true;
   const int no_body = listener_.onResponseHead(head);
   if (done_) return;

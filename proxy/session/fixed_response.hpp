@@ -1,7 +1,9 @@
 // FixedResponse: a response fairlead makes itself for a request it does not proxy: a route's
-// `respond` or `redirect`, or the 404 for a request no route takes. The request body is read and
-// dropped; the answer goes out once the request has ended, on a later loop turn, so the session
-// sees it exactly as it sees an upstream's. Owned by the session; lives on its worker loop.
+// `respond` or `redirect`, or the 404 for a request no route takes. It answers on the loop turn
+// after the head, so the session sees it exactly as it sees an upstream's. A body that arrived
+// with the head is read and dropped and the connection stays open; one still on its way is not
+// waited for (nor asked for with 100 Continue): the answer goes out and the connection closes
+// after it, as for an app that answers early. Owned by the session; lives on its worker loop.
 #pragma once
 
 #include <string>
@@ -23,10 +25,11 @@ class FixedResponse final : public ResponseSource {
   FixedResponse& operator=(const FixedResponse&) = delete;
 
   void sendBody(std::string_view) override {}
-  void endBody(const http::Headers& trailers) override;
+  void endBody(const http::Headers&) override {}
   void abort() noexcept override;
   bool responseStarted() const noexcept override { return started_; }
   bool done() const noexcept override { return done_; }
+  bool takesRequestBody() const noexcept override { return false; }
 
  private:
   static void onTimer(void* self) noexcept;

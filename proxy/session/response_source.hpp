@@ -49,6 +49,9 @@ class ResponseSource : public net::Deletable {
   virtual bool responseStarted() const noexcept = 0;
   virtual bool done() const noexcept = 0;
 
+  // Whether the rest of a request body still arriving after the response began goes somewhere
+  // (an app streaming both ways) or nowhere (a fixed answer: the connection then cannot be kept).
+  virtual bool takesRequestBody() const noexcept { return true; }
   // Request bytes the source holds that its destination has not taken yet (flow control).
   virtual std::size_t upstreamPending() const noexcept { return 0; }
   virtual void pauseResponse() noexcept {}   // the client side is full

@@ -34,6 +34,13 @@ Router::Router(const std::vector<Route>& routes, const std::vector<ClusterConfig
   entries_.reserve(routes.size());
   for (const Route& r : routes) {
     Entry e{r, 0};
+    // Requests are matched on their normalized path, so the configured paths are normalized too
+    // ("/caf%c3%a9" is written "/caf%C3%A9" by then).
+    for (std::string* p : {&e.route.match.path, &e.route.match.path_prefix}) {
+      std::string normal;
+      const auto how = p->empty() ? http::PathNormal::AsIs : http::normalizePath(*p, normal);
+      if (how == http::PathNormal::Rewritten || how == http::PathNormal::DotSegments) *p = std::move(normal);
+    }
     if (r.action == RouteAction::Cluster && !r.cluster.empty()) {
       const auto it = std::find_if(clusters.begin(), clusters.end(),
                                    [&](const ClusterConfig& c) { return c.name == r.cluster; });
@@ -66,10 +73,19 @@ Router::Decision Router::route(const http::MessageHead& head) const {
   const http::TargetParts parts = http::splitTarget(head.target);
   std::string normalized;
   std::string_view path = parts.path;
+  // Resolving dot segments changes which resource the path names: the app must then get the
+  // path that was routed, or "/admin/%2e%2e/public" would pass a route meant for /public and
+  // reach an app that maps it under /admin. Other rewrites (percent-decoding of unreserved
+  // characters) name the same resource, and the app gets the path as it was sent.
+  bool forward_normalized = false;
   if (!path.empty()) {
     switch (http::normalizePath(path, normalized)) {
       case http::PathNormal::AsIs: break;
       case http::PathNormal::Rewritten: path = normalized; break;
+      case http::PathNormal::DotSegments:
+        path = normalized;
+        forward_normalized = true;
+        break;
       case http::PathNormal::AboveRoot: d.kind = Decision::Kind::BadPath; return d;
     }
   }
@@ -87,9 +103,10 @@ Router::Decision Router::route(const http::MessageHead& head) const {
       case RouteAction::Cluster:
         d.kind = Decision::Kind::Cluster;
         d.cluster = e.cluster;
-        if (e.route.strip_prefix) {
-          std::string_view rest = path.substr(core::prefixStem(e.route.match.path_prefix).size());
-          if (core::prefixStem(e.route.match.path_prefix) == "/") rest = path;
+        if (e.route.strip_prefix || forward_normalized) {
+          std::string_view rest = path;
+          const std::string_view stem = core::prefixStem(e.route.match.path_prefix);
+          if (e.route.strip_prefix && stem != "/") rest.remove_prefix(stem.size());
           d.target.assign(head.target, 0, parts.path_offset);
           if (rest.empty() || rest.front() != '/') d.target.push_back('/');
           d.target.append(rest);

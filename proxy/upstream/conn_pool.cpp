@@ -62,6 +62,10 @@ void ConnPool::drop(UpstreamConnection& conn) noexcept {
 // An idle connection must stay silent: bytes from the app now belong to no request.
 void ConnPool::onUpstreamRead(UpstreamConnection& conn, std::string_view) noexcept { drop(conn); }
 void ConnPool::onUpstreamReadEnd(UpstreamConnection& conn, int) noexcept { drop(conn); }
+// A send of the last exchange failed after its response completed (reported on a later turn).
+void ConnPool::onUpstreamWriteDone(UpstreamConnection& conn, int status) noexcept {
+  if (status != 0) drop(conn);
+}
 void ConnPool::onUpstreamTimeout(UpstreamConnection& conn) noexcept {
   const auto idle_timeout = conn.idleTimeout();
   if (!conn.buffersReleased() && idle_timeout > kReleaseBuffersAfter) {

@@ -40,7 +40,7 @@ class ConnPool final : private UpstreamConnection::User {
   void onUpstreamConnect(UpstreamConnection&, int) noexcept override {}
   void onUpstreamRead(UpstreamConnection& conn, std::string_view) noexcept override;
   void onUpstreamReadEnd(UpstreamConnection& conn, int) noexcept override;
-  void onUpstreamWriteDone(UpstreamConnection&, int) noexcept override {}
+  void onUpstreamWriteDone(UpstreamConnection& conn, int status) noexcept override;
   void onUpstreamTimeout(UpstreamConnection& conn) noexcept override;
   void drop(UpstreamConnection& conn) noexcept;
 

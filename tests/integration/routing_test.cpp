@@ -6,10 +6,14 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "support/integration_fixture.hpp"
 
 namespace fairlead::test {
 namespace {
+
+using namespace std::chrono_literals;
 
 Action answerAs(const std::string& name) {
   const std::string body = name;
@@ -144,6 +148,19 @@ TEST_F(Routing, NoMatchIsA404FromFairleadAndABodyIsReadAndDropped) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->body, "web");
   EXPECT_EQ(upstream.requestCount(), 0u);
+}
+
+// A body still on its way is not waited for: a client that expects 100 Continue gets the final
+// answer at once (and does not send the body), and the connection closes after it.
+TEST_F(Routing, AFixedAnswerDoesNotWaitForABodyStillToCome) {
+  ASSERT_NO_FATAL_FAILURE(startWithRoutes());
+  RawClient client(port());
+  const auto r = client.roundTrip(
+      "POST /nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\nExpect: 100-continue\r\n\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+  EXPECT_TRUE(r->hasToken("Connection", "close")) << r->raw;
+  EXPECT_TRUE(client.isClosed(3000ms));
 }
 
 TEST_F(Routing, StripPrefixSendsTheRestOfThePath) {

@@ -128,6 +128,8 @@ std::vector<Case> cases() {
       {"GarbageLine", "GARBAGE\r\n\r\n"s, {400}},
       {"LeadingSpaceBeforeMethod", " GET / HTTP/1.1\r\nHost: x\r\n\r\n"s, {400}},
       {"UnknownMethodWithoutVersion", "BREW /pot\r\nHost: x\r\n\r\n"s, {400}},
+      // RFC 9112 §3.2: no fragment in a request-target (a route and the app would read it apart).
+      {"FragmentInTarget", "GET /internal#x HTTP/1.1\r\nHost: x\r\n\r\n"s, {400}},
       // RFC 9110 §6.2 / §15.6.6: a major version we do not speak; 505 is the specific answer,
       // 400 the one docs/operations.md lists.
       {"HttpVersion2InRequestLine", "GET / HTTP/2.0\r\nHost: x\r\n\r\n"s, {400, 505}},

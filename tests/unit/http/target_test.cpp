@@ -35,7 +35,8 @@ std::string normal(std::string_view path) {
   std::string out;
   switch (normalizePath(path, out)) {
     case PathNormal::AsIs: return std::string(path);
-    case PathNormal::Rewritten: return out;
+    case PathNormal::Rewritten:
+    case PathNormal::DotSegments: return out;
     case PathNormal::AboveRoot: return "ABOVE ROOT";
   }
   return "?";
@@ -57,6 +58,14 @@ TEST(Target, ResolvesDotSegments) {
   EXPECT_EQ(normal("/a/%2e%2e/b"), "/b");
   EXPECT_EQ(normal("/a..b/.c"), "/a..b/.c");
   EXPECT_EQ(normal("//x"), "//x");
+}
+
+TEST(Target, SaysWhenDotSegmentsWereResolved) {
+  std::string out;
+  EXPECT_EQ(normalizePath("/%61pi", out), PathNormal::Rewritten);
+  EXPECT_EQ(normalizePath("/a/%2e%2e/b", out), PathNormal::DotSegments);
+  EXPECT_EQ(normalizePath("/a/./b", out), PathNormal::DotSegments);
+  EXPECT_EQ(normalizePath("/a/b", out), PathNormal::AsIs);
 }
 
 TEST(Target, RefusesAPathAboveTheRoot) {

@@ -81,6 +81,22 @@ TEST(Router, HostMethodsAndHeaders) {
   EXPECT_EQ(router.route(request("GET", "http://b.example.com/x", "other.test")).cluster, 1u);
 }
 
+// The app gets the path that was routed once dot segments were resolved: else a deny route on
+// /admin could be passed by "/admin/%2e%2e/public" and the app map it under /admin.
+TEST(Router, ForwardsTheNormalizedPathWhenDotSegmentsWereResolved) {
+  const Router router({toCluster({}, "web")}, kClusters);
+  EXPECT_EQ(router.route(request("GET", "/admin/%2e%2e/public?x")).target, "/public?x");
+  EXPECT_EQ(router.route(request("GET", "/a/./b")).target, "/a/b");
+  EXPECT_EQ(router.route(request("GET", "/%61pi/x")).target, "") << "same resource: sent as it came";
+}
+
+TEST(Router, ConfiguredPathsAreNormalizedLikeRequests) {
+  const Router router({toCluster({.path = "/caf%c3%a9"}, "api"), toCluster({.path_prefix = "/%61pi"}, "api")},
+                      kClusters);
+  EXPECT_EQ(router.route(request("GET", "/caf%C3%A9")).kind, Kind::Cluster);
+  EXPECT_EQ(router.route(request("GET", "/api/x")).cluster, 1u);
+}
+
 TEST(Router, StripPrefixRewritesTheTargetKeepingTheQuery) {
   Route r = toCluster({.path_prefix = "/api/"}, "api");
   r.strip_prefix = true;
