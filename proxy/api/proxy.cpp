@@ -82,6 +82,16 @@ Result<std::unique_ptr<Proxy>> Proxy::create(uv_loop_t* loop, Config config, Opt
   }
 
   // Every worker's sockets are bound here, on the caller's thread, so a port in use fails create().
+  // Every address is checked first, before any of ours exists: two listeners of one config may
+  // overlap (127.0.0.1:8080 and 0.0.0.0:8080) and must not take each other for a stranger.
+  for (const auto& l : config.listeners) {
+    auto addr = net::toSockaddr(l.address);
+    if (!addr) return fail(Errc::ConfigInvalid, "listener " + l.name + ": " + addr.error().detail);
+    if (auto free = net::TcpListener::checkAddressFree(*addr); !free) {
+      return fail(Errc::ConfigInvalid,
+                  "listener " + l.name + " on " + l.address.toString() + ": " + free.error().detail);
+    }
+  }
   // With port 0 the first bind picks the port and the other workers join it.
   std::vector<std::vector<net::TcpListener::Bound>> sockets(workers);
   for (const auto& l : config.listeners) {
@@ -95,8 +105,7 @@ Result<std::unique_ptr<Proxy>> Proxy::create(uv_loop_t* loop, Config config, Opt
       } else {
         reinterpret_cast<sockaddr_in6*>(&bound_addr)->sin6_port = htons(port);
       }
-      auto bound = net::TcpListener::openSocket(
-          bound_addr, w == 0 ? net::TcpListener::Share::NewGroup : net::TcpListener::Share::JoinGroup);
+      auto bound = net::TcpListener::openSocket(bound_addr);
       if (!bound) {
         for (auto& per_worker : sockets) {
           for (auto& b : per_worker) ::close(b.fd);

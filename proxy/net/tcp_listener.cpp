@@ -47,17 +47,17 @@ Result<int> boundSocket(const sockaddr_storage& addr, bool reuse_port) {
 
 }  // namespace
 
-Result<TcpListener::Bound> TcpListener::openSocket(const sockaddr_storage& addr, Share share,
-                                                   int backlog) {
-  if (share == Share::NewGroup && portOf(addr) != 0) {
-    // SO_REUSEPORT lets any process of the same user join a group, and the kernel would then
-    // split connections between a stale instance and a new one without a word. A plain bind
-    // first fails if anyone listens on the address; only then is the group formed. (Two
-    // instances starting in the same instant can still both pass; that window is microseconds.)
-    auto probe = boundSocket(addr, false);
-    if (!probe) return tl::unexpected(probe.error());
-    ::close(*probe);
-  }
+Result<> TcpListener::checkAddressFree(const sockaddr_storage& addr) {
+  if (portOf(addr) == 0) return {};  // the kernel picks a free port
+  // A plain bind (no SO_REUSEPORT) fails if anyone listens there. Two instances starting in the
+  // same instant can still both pass; that window is microseconds.
+  auto probe = boundSocket(addr, false);
+  if (!probe) return tl::unexpected(probe.error());
+  ::close(*probe);
+  return {};
+}
+
+Result<TcpListener::Bound> TcpListener::openSocket(const sockaddr_storage& addr, int backlog) {
   auto fd = boundSocket(addr, true);
   if (!fd) return tl::unexpected(fd.error());
   if (::listen(*fd, backlog) != 0) {

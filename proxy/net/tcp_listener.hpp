@@ -44,10 +44,11 @@ class TcpListener {
     int fd = -1;
     std::uint16_t port = 0;
   };
-  // NewGroup fails with "address in use" when any socket listens on the address already, ours
-  // included; JoinGroup adds a socket to the group a NewGroup call started (the other workers).
-  enum class Share : std::uint8_t { NewGroup, JoinGroup };
-  static Result<Bound> openSocket(const sockaddr_storage& addr, Share share, int backlog = 4096);
+  static Result<Bound> openSocket(const sockaddr_storage& addr, int backlog = 4096);
+  // Fails with "address in use" when any socket listens on the address. SO_REUSEPORT lets any
+  // process of the same user join a group, and the kernel would then split connections between
+  // a stale instance and a new one without a word: check every address before opening any.
+  static Result<> checkAddressFree(const sockaddr_storage& addr);
   // Takes over a socket from openSocket() on the loop that will accept from it.
   static Result<std::unique_ptr<TcpListener>> adopt(Loop& loop, Bound bound,
                                                     OnConnection on_connection, OnPause on_pause);

@@ -190,14 +190,17 @@ void DownstreamSession::onTimer(void* self) noexcept {
       // Slowloris: the head did not arrive in time. Tell the client only if it started one.
       s->refuse(Refusal::HeadTimeout);
       return;
-    case TimerFor::BodyIdle:
+    case TimerFor::BodyIdle: {
+      // Paused for a full upstream, the body stalled on the app's side, not the client's.
+      const bool app_stalled = s->client_in_.paused(PauseReason::PeerFull);
       if (s->source_) s->source_->abort();
       if (s->source_ && s->source_->responseStarted()) {
         s->closeNow();
       } else {
-        s->refuse(Refusal::BodyTimeout);
+        s->refuse(app_stalled ? Refusal::BodyNotTaken : Refusal::BodyTimeout);
       }
       return;
+    }
     case TimerFor::None:
       return;
   }
@@ -419,7 +422,9 @@ void DownstreamSession::onBody(std::string_view data) noexcept {
   if (!source_ || source_->done()) return;  // answered early; the rest is dropped
   arm(TimerFor::BodyIdle, config().timeouts.request_body_idle);
   source_->sendBody(data);
-  if (pauseClientIfUpstreamFull()) arm(TimerFor::None, {});  // paused on purpose: not idle
+  // Paused or not, BodyIdle stays armed: while the upstream takes bytes it is re-armed
+  // (onUpstreamDrained), so only an app that takes none of the body lets it expire.
+  pauseClientIfUpstreamFull();
 }
 
 bool DownstreamSession::pauseClientIfUpstreamFull() noexcept {
@@ -437,8 +442,8 @@ void DownstreamSession::onMessageComplete(const http::Headers& trailers) noexcep
 void DownstreamSession::onUpstreamDrained() noexcept {
   if (!source_ || !client_in_.paused(PauseReason::PeerFull)) return;
   client_in_.peerQueue(source_->upstreamPending(), pauseClient(), resumeClient());
-  // Resumed: the client's body is expected again.
-  if (!client_in_.paused(PauseReason::PeerFull) && state_ == State::Proxying && !active_->request_done) {
+  // The app took body bytes: the request is alive, whichever side is the slower.
+  if (state_ == State::Proxying && !active_->request_done) {
     arm(TimerFor::BodyIdle, config().timeouts.request_body_idle);
   }
 }

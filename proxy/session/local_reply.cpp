@@ -12,6 +12,7 @@ int statusFor(Refusal refusal) noexcept {
     case Refusal::NoRoute: return 404;
     case Refusal::HeadTimeout:
     case Refusal::BodyTimeout: return 408;
+    case Refusal::BodyNotTaken: return 504;
     case Refusal::BodyTooLarge: return 413;
     case Refusal::HeadTooLarge: return 431;
     case Refusal::NotImplemented: return 501;

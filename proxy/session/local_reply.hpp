@@ -18,6 +18,7 @@ enum class Refusal : std::uint8_t {
   NoRoute,         // the listener has routes and none takes the request
   HeadTimeout,     // timeouts.request_header
   BodyTimeout,     // timeouts.request_body_idle, before any response
+  BodyNotTaken,    // the app took none of the body for request_body_idle (a gateway timeout)
   BodyTooLarge,    // limits.max_request_body_bytes
   HeadTooLarge,    // limits.max_request_header_bytes
   NotImplemented,  // a well-formed request with a method or coding fairlead does not implement

@@ -116,5 +116,26 @@ TEST_F(Listener, OutOfDescriptorsPausesAcceptingWithoutSpinningAndRecovers) {
   EXPECT_EQ(upstream.requestCount(), 2u) << upstream.describe();
 }
 
+// Two listeners of one config may overlap (a loopback-only one beside a wildcard one on the same
+// port): the check that refuses an address another process listens on must not refuse our own.
+TEST_F(Listener, OverlappingListenersOfOneConfigBothServe) {
+  std::uint16_t free_port = 0;
+  {
+    ClosedPort probe;  // bound, never listening: its port is free once it goes
+    free_port = probe.port();
+  }
+  ASSERT_NO_FATAL_FAILURE(start([&](Config& c) {
+    c.listeners[0].address = HostPort{"127.0.0.1", free_port};
+    ListenerConfig wildcard = c.listeners[0];
+    wildcard.name = "wildcard";
+    wildcard.address = HostPort{"0.0.0.0", free_port};
+    c.listeners.push_back(wildcard);
+  }));
+  RawClient client(free_port);
+  const auto r = client.roundTrip(get("/"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
 }  // namespace
 }  // namespace fairlead::test

@@ -1,6 +1,11 @@
 // Timeouts, in milliseconds: cluster response_timeout (504, measured to the first byte of the
 // response head), timeouts.request_header (408 for a head that does not complete, slowloris
 // included), timeouts.keepalive_idle and timeouts.request_body_idle.
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <string>
 
@@ -122,6 +127,54 @@ TEST_F(Timeouts, StalledRequestBodyIsAbandoned) {
     EXPECT_TRUE(upstream.waitForClosedConnections(1))
         << "the upstream side of an abandoned request must be closed";
   }
+}
+
+// An app that accepts the connection and never reads the body: once every buffer on the way is
+// full the client is paused, and without a timer the session and both connections would be held
+// for ever. request_body_idle covers it, as a gateway timeout: the app, not the client, stalled.
+TEST_F(Timeouts, AnAppThatTakesNoneOfTheBodyGives504) {
+  // Listening, never accepting: connections complete in the backlog and nothing is read.
+  const int deaf = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(deaf, 0);
+  const int small = 4096;
+  ::setsockopt(deaf, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::bind(deaf, reinterpret_cast<sockaddr*>(&addr), len), 0);
+  ASSERT_EQ(::listen(deaf, 4), 0);
+  ASSERT_EQ(::getsockname(deaf, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  ASSERT_NO_FATAL_FAILURE(start([&](Config& c) {
+    c.clusters[0].endpoints[0].address.port = ntohs(addr.sin_port);
+    c.timeouts.request_body_idle = 300ms;
+  }));
+
+  // A plain non-blocking socket: the test writes until the proxy stops taking bytes.
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in proxy_addr = addr;
+  proxy_addr.sin_port = htons(port());
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&proxy_addr), sizeof proxy_addr), 0);
+  const std::string head = "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1073741824\r\n\r\n";
+  ASSERT_EQ(::send(fd, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
+  const std::string chunk(64 * 1024, 'b');
+  const auto t0 = Clock::now();
+  std::string answer;
+  char buf[4096];
+  while (Clock::now() - t0 < 5000ms) {
+    ::send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL | MSG_DONTWAIT);  // until the proxy pauses
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 20) > 0) {
+      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      answer.append(buf, static_cast<std::size_t>(n));
+      if (answer.find("\r\n\r\n") != std::string::npos) break;
+    }
+  }
+  ::close(fd);
+  ::close(deaf);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 504 ", 0), 0u) << printable(answer);
+  EXPECT_LT(Clock::now() - t0, 3000ms);
 }
 
 }  // namespace
