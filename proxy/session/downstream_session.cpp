@@ -399,7 +399,7 @@ Refusal DownstreamSession::chooseSource(http::MessageHead& head, Active& active,
                              .request_id = active.request_id,
                          },
                          bytes);
-  auto exchange = std::make_unique<Exchange>(ctx_, cluster, listener);
+  auto exchange = std::make_unique<Exchange>(ctx_, *cluster, listener);
   Exchange& started = *exchange;
   source_ = std::move(exchange);
   started.start(std::move(bytes), framing, http::isIdempotent(head.method));

@@ -15,9 +15,8 @@ using Clock = std::chrono::steady_clock;
 
 }  // namespace
 
-Exchange::Exchange(WorkerContext& ctx, std::shared_ptr<const upstream::ClusterSnapshot> cluster,
-                   Listener& listener)
-    : ctx_(ctx), cluster_(std::move(cluster)), listener_(listener) {}
+Exchange::Exchange(WorkerContext& ctx, const upstream::ClusterSnapshot& cluster, Listener& listener)
+    : ctx_(ctx), cluster_(cluster), listener_(listener) {}
 
 Exchange::~Exchange() { abort(); }
 
@@ -30,7 +29,7 @@ void Exchange::start(std::string head, http::BodyFraming framing, bool idempoten
   connectToNext();
 }
 
-void Exchange::connectToNext() { connectTo(cluster_->endpoints[ctx_.balancer.pick(*cluster_)]); }
+void Exchange::connectToNext() { connectTo(cluster_.endpoints[ctx_.balancer.pick(cluster_)]); }
 
 void Exchange::connectTo(const upstream::Endpoint& endpoint) {
   endpoint_ = &endpoint;
@@ -47,7 +46,7 @@ void Exchange::connectTo(const upstream::Endpoint& endpoint) {
   ctx_.log->debug("upstream {}: connecting (none idle in the pool)", endpoint.authority);
   connecting_ = true;
   conn_ = std::move(*conn);
-  conn_->timer().start(cluster_->config.connect_timeout);
+  conn_->timer().start(cluster_.config.connect_timeout);
 }
 
 void Exchange::attach(std::unique_ptr<upstream::UpstreamConnection> conn) {
@@ -69,7 +68,7 @@ void Exchange::armResponseTimer() noexcept {
   // The response clock starts once the whole request is out: a slow upload is the client's
   // request_body_idle business, not the app's response time.
   if (attached() && !response_bytes_) {
-    conn_->timer().start(cluster_->config.response_timeout);
+    conn_->timer().start(cluster_.config.response_timeout);
   }
 }
 
@@ -165,7 +164,7 @@ Clock::duration Exchange::upstreamDuration() const noexcept {
 void Exchange::abort() noexcept {
   done_ = true;
   if (conn_) {
-    pool().discard(std::move(conn_));
+    upstream::discard(ctx_.loop, std::move(conn_));
   }
 }
 
@@ -179,16 +178,16 @@ void Exchange::finish(bool reusable) noexcept {
     if (response_pauses_ != 0) conn_->transport().resumeReading();
     response_pauses_ = 0;
     conn_->setUser(nullptr);
-    pool().release(std::move(conn_), cluster_->config);
+    pool().release(std::move(conn_), cluster_.config);
     return;
   }
-  pool().discard(std::move(conn_));
+  upstream::discard(ctx_.loop, std::move(conn_));
 }
 
 void Exchange::failOrRetry(Error error, bool request_sent) {
   const bool was_reused = conn_ && conn_->reused();
   if (conn_) {
-    pool().discard(std::move(conn_));
+    upstream::discard(ctx_.loop, std::move(conn_));
   }
   const upstream::RetryQuestion question{
       .error = error.code,
@@ -198,7 +197,7 @@ void Exchange::failOrRetry(Error error, bool request_sent) {
       .idempotent = idempotent_,
       .replayable = replayable_ && request_complete_,
       .retries_done = retries_,
-      .retry_budget = cluster_->config.retries.attempts,
+      .retry_budget = cluster_.config.retries.attempts,
   };
   if (upstream::mayRetry(question)) {
     ++retries_;

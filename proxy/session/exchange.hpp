@@ -25,8 +25,11 @@ class Exchange final : public ResponseSource,
                        private upstream::UpstreamConnection::User,
                        private http::MessageParser::Sink {
  public:
-  // cluster: the snapshot of the request's runtime; the exchange keeps it for its whole life.
-  Exchange(WorkerContext& ctx, std::shared_ptr<const upstream::ClusterSnapshot> cluster, Listener& listener);
+  // cluster: from the request's RuntimeSnapshot, which the session keeps until the request is
+  // over. Past that (waiting for deferred deletion) the exchange holds no connection and touches
+  // neither the cluster nor its endpoints. A reference, not a shared_ptr: every worker shares the
+  // snapshot, and a count changed per request would bounce its cache line between cores.
+  Exchange(WorkerContext& ctx, const upstream::ClusterSnapshot& cluster, Listener& listener);
   ~Exchange() override;
   Exchange(const Exchange&) = delete;
   Exchange& operator=(const Exchange&) = delete;
@@ -80,7 +83,7 @@ class Exchange final : public ResponseSource,
   void onMessageComplete(const http::Headers& trailers) noexcept override;
 
   WorkerContext& ctx_;
-  std::shared_ptr<const upstream::ClusterSnapshot> cluster_;
+  const upstream::ClusterSnapshot& cluster_;
   const upstream::Endpoint* endpoint_ = nullptr;  // of the current attempt, in cluster_
   Listener& listener_;
   std::unique_ptr<upstream::UpstreamConnection> conn_;

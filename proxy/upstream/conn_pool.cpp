@@ -30,7 +30,7 @@ std::unique_ptr<UpstreamConnection> ConnPool::acquire(UpstreamConnection::User* 
 void ConnPool::release(std::unique_ptr<UpstreamConnection> conn, const ClusterConfig& settings) {
   FL_ASSERT_ON_LOOP(loop_);
   if (idle_.size() >= settings.max_idle_per_endpoint || conn->transport().closed()) {
-    discard(std::move(conn));
+    discard(loop_, std::move(conn));
     return;
   }
   conn->setUser(this);
@@ -40,10 +40,10 @@ void ConnPool::release(std::unique_ptr<UpstreamConnection> conn, const ClusterCo
   idle_.push_back(std::move(conn));
 }
 
-void ConnPool::discard(std::unique_ptr<UpstreamConnection> conn) {
+void discard(net::Loop& loop, std::unique_ptr<UpstreamConnection> conn) {
   conn->setUser(nullptr);
   conn->close();
-  loop_.deferDelete(std::move(conn));
+  loop.deferDelete(std::move(conn));
 }
 
 void ConnPool::closeAll() noexcept {
@@ -56,7 +56,7 @@ void ConnPool::drop(UpstreamConnection& conn) noexcept {
   if (it == idle_.end()) return;
   auto owned = std::move(*it);
   idle_.erase(it);
-  discard(std::move(owned));
+  discard(loop_, std::move(owned));
 }
 
 // An idle connection must stay silent: bytes from the app now belong to no request.

@@ -32,8 +32,6 @@ class ConnPool final : private UpstreamConnection::User {
   // Takes back a connection whose last response completed cleanly, under the settings of the
   // cluster that used it; closes it when the pool is full.
   void release(std::unique_ptr<UpstreamConnection> conn, const ClusterConfig& settings);
-  // A connection that cannot be reused: closed now, freed after the current callback.
-  void discard(std::unique_ptr<UpstreamConnection> conn);
   void closeAll() noexcept;
 
  private:
@@ -49,6 +47,9 @@ class ConnPool final : private UpstreamConnection::User {
   std::string authority_;  // for the log
   std::vector<std::unique_ptr<UpstreamConnection>> idle_;
 };
+
+// A connection that cannot be reused: closed now, freed after the current callback. Needs no pool.
+void discard(net::Loop& loop, std::unique_ptr<UpstreamConnection> conn);
 
 class ConnPools {
  public:
