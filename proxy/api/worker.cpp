@@ -25,7 +25,7 @@ Worker::Worker(std::size_t index, std::shared_ptr<const session::RuntimeSnapshot
   ctx_ = std::unique_ptr<session::WorkerContext>(new session::WorkerContext{
       .loop = *loop_,
       .runtime = std::move(runtime),
-      .balancer = upstream::RoundRobin(index_),
+      .balancers = upstream::Balancers(index_),
       .counters = counters,
       .log = std::move(log),
       .access_log = std::move(access_log),

@@ -175,6 +175,7 @@ class SchemaReader {
                         },
                         true},
                        {"balance", [&](const Value& f) { readBalance(f, c.balance); }},
+                       {"hash_on", [&](const Value& f) { r_.readString(f, c.hash_on); }},
                        {"connect_timeout", [&](const Value& f) { r_.readDuration(f, c.connect_timeout); }},
                        {"response_timeout", [&](const Value& f) { r_.readDuration(f, c.response_timeout); }},
                        {"idle_timeout", [&](const Value& f) { r_.readDuration(f, c.idle_timeout); }},
@@ -186,7 +187,7 @@ class SchemaReader {
                                          {}});
                         }},
                    },
-                   {"hash_on", "max_requests_per_endpoint", "queue", "health_check", "outlier_detection",
+                   {"max_requests_per_endpoint", "queue", "health_check", "outlier_detection",
                     "panic_threshold", "slow_start", "dns_refresh"}});
     return c;
   }
@@ -203,13 +204,9 @@ class SchemaReader {
   }
 
   void readBalance(const Value& v, BalancePolicy& out) {
-    auto index = r_.readChoice(v, kBalanceNames);
-    if (!index) return;
-    if (*index != 0) {
-      r_.error(v, fmt::format("balance '{}' is not supported yet (only round_robin)", kBalanceNames[*index]));
-      return;
-    }
-    out = BalancePolicy::RoundRobin;
+    static constexpr std::array<BalancePolicy, 4> kPolicies = {BalancePolicy::RoundRobin, BalancePolicy::LeastRequest,
+                                                               BalancePolicy::Random, BalancePolicy::Hash};
+    if (auto index = r_.readChoice(v, kBalanceNames)) out = kPolicies[*index];
   }
 
   void readTimeouts(const Value& v, ClientTimeouts& out) {

@@ -24,16 +24,6 @@ constexpr std::uint64_t kMinRequestHeaderBytes = 1024;
 
 constexpr std::array<std::string_view, 7> kLogLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
 
-const char* toString(BalancePolicy policy) {
-  switch (policy) {
-    case BalancePolicy::RoundRobin: return "round_robin";
-    case BalancePolicy::LeastRequest: return "least_request";
-    case BalancePolicy::Random: return "random";
-    case BalancePolicy::Hash: return "hash";
-  }
-  return "unknown";
-}
-
 // RFC 9110 §5.1: a field name is a token.
 bool isHeaderName(std::string_view name) {
   constexpr std::string_view kTokenPunct = "!#$%&'*+-.^_`|~";
@@ -254,16 +244,30 @@ class Checker {
       for (std::size_t e = 0; e < c.endpoints.size(); ++e) {
         checkEndpoint(c.endpoints[e], fmt::format("{}.endpoints[{}]", at, e));
       }
-      if (c.balance != BalancePolicy::RoundRobin) {
-        add(at + ".balance",
-            fmt::format("balance '{}' is not supported yet (only round_robin)", toString(c.balance)));
-      }
+      checkHashOn(c, at);
       positive(at + ".connect_timeout", "connect_timeout", c.connect_timeout);
       positive(at + ".response_timeout", "response_timeout", c.response_timeout);
       positive(at + ".idle_timeout", "idle_timeout", c.idle_timeout);
       if (c.retries.attempts > kMaxRetryAttempts) {
         add(at + ".retries.attempts", fmt::format("retries.attempts must be at most {}", kMaxRetryAttempts));
       }
+    }
+  }
+
+  void checkHashOn(const ClusterConfig& c, const std::string& at) {
+    const std::string_view on = c.hash_on;
+    if (c.balance != BalancePolicy::Hash) {
+      if (!on.empty()) add(at + ".hash_on", "hash_on is for balance: hash");
+      return;
+    }
+    if (on.empty()) {
+      add(at + ".balance", "balance: hash needs hash_on: client_ip, header:NAME or cookie:NAME");
+      return;
+    }
+    const bool named = on.starts_with("header:") || on.starts_with("cookie:");
+    if (on != "client_ip" && !(named && isHeaderName(on.substr(7)))) {
+      add(at + ".hash_on",
+          fmt::format("hash_on '{}' is not client_ip, header:NAME or cookie:NAME", on));
     }
   }
 

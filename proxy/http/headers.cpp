@@ -54,4 +54,19 @@ std::size_t Headers::count(std::string_view name) const noexcept {
   return n;
 }
 
+std::string_view cookieValue(const Headers& headers, std::string_view name) noexcept {
+  for (const Header& h : headers) {
+    if (!iequals(h.name, "cookie")) continue;
+    std::string_view rest = h.value;
+    while (!rest.empty()) {
+      const std::size_t end = rest.find(';');
+      const std::string_view pair = trim(rest.substr(0, end));
+      rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+      const std::size_t eq = pair.find('=');
+      if (eq != std::string_view::npos && trim(pair.substr(0, eq)) == name) return trim(pair.substr(eq + 1));
+    }
+  }
+  return {};
+}
+
 }  // namespace fairlead::http

@@ -19,6 +19,10 @@ bool iequals(std::string_view a, std::string_view b) noexcept;
 bool hasToken(std::string_view value, std::string_view token) noexcept;
 std::string_view trim(std::string_view s) noexcept;
 
+class Headers;
+// RFC 6265 §5.4: the value of cookie `name` in the request's Cookie fields ("a=1; b=2"), or empty.
+std::string_view cookieValue(const Headers& headers, std::string_view name) noexcept;
+
 // Clearing keeps the fields' strings, so a parser that is reused (one per client connection, one
 // per upstream connection) fills the same buffers message after message instead of allocating.
 class Headers {

@@ -356,6 +356,23 @@ int DownstreamSession::onHead(http::MessageHead& head) noexcept {
   return 0;
 }
 
+// The key a hash balancer spreads requests by. A request without one (no such header or cookie)
+// gets a random key: it lands anywhere, rather than every keyless request on one endpoint.
+std::uint64_t DownstreamSession::balancingHash(const ClusterConfig& cluster, const http::MessageHead& head,
+                                               const Active& active) noexcept {
+  if (cluster.balance != BalancePolicy::Hash) return 0;
+  const std::string_view on = cluster.hash_on;
+  std::string_view key;
+  if (on == "client_ip") {
+    key = active.client_ip;
+  } else if (on.starts_with("header:")) {
+    if (const http::Header* h = head.headers.find(on.substr(7))) key = h->value;
+  } else if (on.starts_with("cookie:")) {
+    key = http::cookieValue(head.headers, on.substr(7));
+  }
+  return key.empty() ? ctx_.random() : upstream::hashKey(key);
+}
+
 Refusal DownstreamSession::chooseSource(http::MessageHead& head, Active& active,
                                         http::BodyFraming framing) noexcept {
   const RuntimeSnapshot& runtime = *active.runtime;
@@ -402,7 +419,7 @@ Refusal DownstreamSession::chooseSource(http::MessageHead& head, Active& active,
   auto exchange = std::make_unique<Exchange>(ctx_, *cluster, listener);
   Exchange& started = *exchange;
   source_ = std::move(exchange);
-  started.start(std::move(bytes), framing, http::isIdempotent(head.method));
+  started.start(std::move(bytes), framing, http::isIdempotent(head.method), balancingHash(cluster->config, head, active));
   return Refusal::None;
 }
 

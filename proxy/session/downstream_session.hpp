@@ -82,6 +82,8 @@ class DownstreamSession final : public net::Deletable,
   void onTunnelEnd() noexcept override;
   void onUpstreamReadDone() noexcept override;
 
+  std::uint64_t balancingHash(const ClusterConfig& cluster, const http::MessageHead& head,
+                              const Active& active) noexcept;
   // What answers the request whose head this is; None, or why it is refused instead.
   Refusal chooseSource(http::MessageHead& head, Active& active, http::BodyFraming framing) noexcept;
 

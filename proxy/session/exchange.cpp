@@ -20,7 +20,8 @@ Exchange::Exchange(WorkerContext& ctx, const upstream::ClusterSnapshot& cluster,
 
 Exchange::~Exchange() { abort(); }
 
-void Exchange::start(std::string head, http::BodyFraming framing, bool idempotent) {
+void Exchange::start(std::string head, http::BodyFraming framing, bool idempotent, std::uint64_t hash) {
+  hash_ = hash;
   framing_ = framing;
   idempotent_ = idempotent;
   request_complete_ = framing == http::BodyFraming::None;
@@ -29,7 +30,21 @@ void Exchange::start(std::string head, http::BodyFraming framing, bool idempoten
   connectToNext();
 }
 
-void Exchange::connectToNext() { connectTo(cluster_.endpoints[ctx_.balancer.pick(cluster_)]); }
+void Exchange::connectToNext() {
+  upstream::LoadBalancer& balancer = ctx_.balancers.forCluster(cluster_);
+  std::size_t i = balancer.pick(upstream::PickRequest{.hash = hash_, .tried = tried_});
+  if (i >= cluster_.endpoints.size()) i = 0;
+  if (i < 64) tried_ |= std::uint64_t{1} << i;
+  balancer.requestStarted(i);
+  attempt_index_ = i;
+  attempt_counted_ = true;
+  connectTo(cluster_.endpoints[i]);
+}
+
+void Exchange::endAttempt() noexcept {
+  if (!std::exchange(attempt_counted_, false)) return;
+  ctx_.balancers.forCluster(cluster_).requestEnded(attempt_index_);
+}
 
 void Exchange::connectTo(const upstream::Endpoint& endpoint) {
   endpoint_ = &endpoint;
@@ -163,6 +178,7 @@ Clock::duration Exchange::upstreamDuration() const noexcept {
 
 void Exchange::abort() noexcept {
   done_ = true;
+  endAttempt();
   if (conn_) {
     upstream::discard(ctx_.loop, std::move(conn_));
   }
@@ -170,6 +186,7 @@ void Exchange::abort() noexcept {
 
 void Exchange::finish(bool reusable) noexcept {
   done_ = true;
+  endAttempt();
   upstream_end_ = Clock::now();
   if (!conn_) return;
   conn_->countResponse();
@@ -185,6 +202,7 @@ void Exchange::finish(bool reusable) noexcept {
 }
 
 void Exchange::failOrRetry(Error error, bool request_sent) {
+  endAttempt();
   const bool was_reused = conn_ && conn_->reused();
   if (conn_) {
     upstream::discard(ctx_.loop, std::move(conn_));

@@ -34,8 +34,9 @@ class Exchange final : public ResponseSource,
   Exchange(const Exchange&) = delete;
   Exchange& operator=(const Exchange&) = delete;
 
-  // head: the serialised request head; framing: how the body that follows is sent.
-  void start(std::string head, http::BodyFraming framing, bool idempotent);
+  // head: the serialised request head; framing: how the body that follows is sent; hash: the
+  // request's key for a hash balancer (hashKey), else anything.
+  void start(std::string head, http::BodyFraming framing, bool idempotent, std::uint64_t hash);
   void sendBody(std::string_view data) override;
   void endBody(const http::Headers& trailers) override;
   void tunnelWrite(std::string_view data) override;
@@ -57,6 +58,8 @@ class Exchange final : public ResponseSource,
  private:
   void connectTo(const upstream::Endpoint& endpoint);
   void connectToNext();
+  // The balancer's count of requests in flight on the attempt's endpoint goes down once.
+  void endAttempt() noexcept;
   upstream::ConnPool& pool() noexcept { return ctx_.pools.forEndpoint(*endpoint_); }
   void attach(std::unique_ptr<upstream::UpstreamConnection> conn);
   void armResponseTimer() noexcept;
@@ -85,6 +88,10 @@ class Exchange final : public ResponseSource,
   WorkerContext& ctx_;
   const upstream::ClusterSnapshot& cluster_;
   const upstream::Endpoint* endpoint_ = nullptr;  // of the current attempt, in cluster_
+  std::uint64_t hash_ = 0;
+  std::uint64_t tried_ = 0;          // endpoints attempted, bit per index (PickRequest)
+  std::size_t attempt_index_ = 0;    // the current attempt's endpoint, while attempt_counted_
+  bool attempt_counted_ = false;
   Listener& listener_;
   std::unique_ptr<upstream::UpstreamConnection> conn_;
   // The request as sent so far: what waits for a connection to attach, and after that the copy a

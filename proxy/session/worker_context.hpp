@@ -20,7 +20,7 @@
 #include "net/loop.hpp"
 #include "session/runtime_snapshot.hpp"
 #include "upstream/conn_pool.hpp"
-#include "upstream/round_robin.hpp"
+#include "upstream/lb/load_balancer.hpp"
 
 namespace fairlead::session {
 
@@ -50,7 +50,7 @@ struct WorkerContext {
   net::Loop& loop;
   // What new requests start with; each request keeps the one it started with.
   std::shared_ptr<const RuntimeSnapshot> runtime;
-  upstream::RoundRobin balancer;
+  upstream::Balancers balancers;
   Counters& counters;
   std::shared_ptr<spdlog::logger> log;
   std::shared_ptr<spdlog::logger> access_log;  // null: access log off

@@ -80,6 +80,7 @@ struct ClusterConfig {
   std::string name = "app";
   std::vector<EndpointConfig> endpoints;
   BalancePolicy balance = BalancePolicy::RoundRobin;
+  std::string hash_on;  // hash: client_ip | header:NAME | cookie:NAME
   Millis connect_timeout{2000};
   Millis response_timeout{60000};  // until the first byte of the response head
   Millis idle_timeout{4000};       // pooled upstream connections; below uvicorn's 5 s keep-alive

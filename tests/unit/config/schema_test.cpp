@@ -167,8 +167,6 @@ INSTANTIATE_TEST_SUITE_P(
                    "t.yaml:4:5: 'redirect_to_https' is not supported yet"},
         NotYetCase{"listeners:\n  - name: a\n    address: 0.0.0.0:8080\n    routes:\n      - static: {root: x}\n",
                    "t.yaml:5:9: 'static' is not supported yet"},
-        NotYetCase{"clusters:\n  - name: app\n    endpoints: [{address: 127.0.0.1:8000}]\n    hash_on: client_ip\n",
-                   "t.yaml:4:5: 'hash_on' is not supported yet"},
         NotYetCase{"clusters:\n  - name: app\n    endpoints: [{address: 127.0.0.1:8000}]\n"
                    "    max_requests_per_endpoint: 4\n",
                    "t.yaml:4:5: 'max_requests_per_endpoint' is not supported yet"},
@@ -185,13 +183,29 @@ INSTANTIATE_TEST_SUITE_P(
         NotYetCase{"clusters:\n  - name: app\n    endpoints: [{address: 127.0.0.1:8000}]\n    slow_start: 0s\n",
                    "t.yaml:4:5: 'slow_start' is not supported yet"},
         NotYetCase{"clusters:\n  - name: app\n    endpoints: [{address: 127.0.0.1:8000}]\n    dns_refresh: 30s\n",
-                   "t.yaml:4:5: 'dns_refresh' is not supported yet"},
-        NotYetCase{"clusters:\n  - name: app\n    endpoints: [{address: 127.0.0.1:8000}]\n    balance: least_request\n",
-                   "t.yaml:4:14: balance 'least_request' is not supported yet (only round_robin)"},
-        NotYetCase{"clusters:\n  - name: app\n    endpoints: [{address: 127.0.0.1:8000}]\n    balance: random\n",
-                   "t.yaml:4:14: balance 'random' is not supported yet (only round_robin)"},
-        NotYetCase{"clusters:\n  - name: app\n    endpoints: [{address: 127.0.0.1:8000}]\n    balance: hash\n",
-                   "t.yaml:4:14: balance 'hash' is not supported yet (only round_robin)"}));
+                   "t.yaml:4:5: 'dns_refresh' is not supported yet"}));
+
+TEST(Schema, ReadsEveryBalancePolicyAndHashOn) {
+  const Config c = load(R"(clusters:
+  - { name: a, endpoints: [{ address: 127.0.0.1:8000 }], balance: least_request }
+  - { name: b, endpoints: [{ address: 127.0.0.1:8000 }], balance: random }
+  - { name: c, endpoints: [{ address: 127.0.0.1:8000 }], balance: hash, hash_on: "cookie:session" }
+)");
+  EXPECT_EQ(c.clusters[0].balance, BalancePolicy::LeastRequest);
+  EXPECT_EQ(c.clusters[1].balance, BalancePolicy::Random);
+  EXPECT_EQ(c.clusters[2].balance, BalancePolicy::Hash);
+  EXPECT_EQ(c.clusters[2].hash_on, "cookie:session");
+}
+
+TEST(Schema, HashNeedsAKnownKeySource) {
+  EXPECT_EQ(errors("clusters:\n  - name: a\n    endpoints: [{address: 127.0.0.1:8000}]\n    balance: hash\n"),
+            Lines{"t.yaml:4:14: balance: hash needs hash_on: client_ip, header:NAME or cookie:NAME"});
+  EXPECT_EQ(errors("clusters:\n  - name: a\n    endpoints: [{address: 127.0.0.1:8000}]\n    balance: hash\n"
+                   "    hash_on: body\n"),
+            Lines{"t.yaml:5:14: hash_on 'body' is not client_ip, header:NAME or cookie:NAME"});
+  EXPECT_EQ(errors("clusters:\n  - name: a\n    endpoints: [{address: 127.0.0.1:8000}]\n    hash_on: client_ip\n"),
+            Lines{"t.yaml:4:14: hash_on is for balance: hash"});
+}
 
 // --- listeners and routes -----------------------------------------------------------------------
 

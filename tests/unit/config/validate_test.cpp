@@ -104,12 +104,16 @@ TEST(ValidateConfig, Endpoints) {
             "clusters[0].endpoints[4].weight: weight must be between 1 and 65535");
 }
 
-TEST(ValidateConfig, OnlyRoundRobinForNow) {
+TEST(ValidateConfig, HashOnGoesWithHash) {
   Config c = Config::defaults();
   c.clusters[0].balance = BalancePolicy::LeastRequest;
-  EXPECT_EQ(problems(c), "clusters[0].balance: balance 'least_request' is not supported yet (only round_robin)");
+  EXPECT_EQ(problems(c), "");
   c.clusters[0].balance = BalancePolicy::Hash;
-  EXPECT_EQ(problems(c), "clusters[0].balance: balance 'hash' is not supported yet (only round_robin)");
+  EXPECT_EQ(problems(c), "clusters[0].balance: balance: hash needs hash_on: client_ip, header:NAME or cookie:NAME");
+  c.clusters[0].hash_on = "header:X-User";
+  EXPECT_EQ(problems(c), "");
+  c.clusters[0].hash_on = "header:";
+  EXPECT_EQ(problems(c), "clusters[0].hash_on: hash_on 'header:' is not client_ip, header:NAME or cookie:NAME");
 }
 
 TEST(ValidateConfig, ClusterTimeoutsAndRetries) {
