@@ -16,6 +16,8 @@ std::size_t LeastRequestBalancer::pick(const PickRequest& request) noexcept {
   if (a < 64) without_a.tried |= std::uint64_t{1} << a;
   const std::size_t b = weightedDraw(weight_, without_a, rng_);
   if (b == a) return a;
+  // b came from the fallback to endpoints already tried: the untried a wins whatever the loads.
+  if (wasTried(request, b) && !wasTried(request, a)) return a;
   // Load per unit of weight, compared without division: (active+1)/weight.
   return (active_[a] + 1) * weight_[b] <= (active_[b] + 1) * weight_[a] ? a : b;
 }

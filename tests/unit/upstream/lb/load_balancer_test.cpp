@@ -73,6 +73,13 @@ TEST(LeastRequestBalancer, PrefersTheLessLoadedForItsWeight) {
   EXPECT_EQ(weighted->pick({}), 1u);  // (1+1)/1 > (1+1)/2
 }
 
+TEST(LeastRequestBalancer, ARetryPrefersTheUntriedEvenWhenItIsBusier) {
+  const ClusterSnapshot c = cluster(BalancePolicy::LeastRequest, {1, 1, 1});
+  auto lb = makeLoadBalancer(c, 3);
+  for (int i = 0; i < 50; ++i) lb->requestStarted(2);
+  for (int i = 0; i < 200; ++i) EXPECT_EQ(lb->pick(PickRequest{.tried = 0b011}), 2u);
+}
+
 TEST(RingHashBalancer, SameKeySameEndpointAndEvenSpread) {
   const ClusterSnapshot c = cluster(BalancePolicy::Hash, {1, 1, 1, 1, 1});
   auto lb = makeLoadBalancer(c, 0);
