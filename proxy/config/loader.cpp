@@ -104,7 +104,7 @@ Result<Config> loadParsed(const std::vector<YAML::Node>& documents, std::string_
 
 Result<Config> loadConfigText(std::string_view text, std::string_view file, const EnvLookup& env,
                               std::vector<std::string>* warnings) {
-  // yaml-cpp reports through exceptions; none may leave the config module (STYLE.md §6).
+  // yaml-cpp reports through exceptions; none may leave the config module (docs/architecture.md, "Errors").
   try {
     std::vector<YAML::Node> documents;
     try {
