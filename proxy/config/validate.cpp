@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <map>
 #include <string_view>
 
@@ -10,6 +9,7 @@
 
 #include "config/address.hpp"
 #include "config/spelling.hpp"
+#include "core/ascii.hpp"
 #include "core/route_match.hpp"
 
 namespace fairlead::config {
@@ -179,20 +179,14 @@ class Checker {
 
   static bool framingHeader(std::string_view name) {
     for (std::string_view f : {"content-length", "transfer-encoding", "connection"}) {
-      if (name.size() == f.size() &&
-          std::equal(name.begin(), name.end(), f.begin(), [](char a, char b) { return std::tolower(a) == b; })) {
-        return true;
-      }
+      if (core::iequals(name, f)) return true;
     }
     return false;
   }
 
   static bool hostCovers(std::string_view earlier, std::string_view later) {
     if (later.empty()) return false;
-    const bool same = later.size() == earlier.size() &&
-                      std::equal(later.begin(), later.end(), earlier.begin(),
-                                 [](char a, char b) { return std::tolower(a) == std::tolower(b); });
-    if (same) return true;
+    if (core::iequals(later, earlier)) return true;
     // "*.example.com" covers "a.example.com" and "*.a.example.com" alike.
     const std::string_view name = later.starts_with("*.") ? later.substr(2) : later;
     return earlier.starts_with("*.") && core::hostMatches(earlier, name);
@@ -215,9 +209,7 @@ class Checker {
     }
     for (const HeaderField& h : earlier.headers) {
       const bool also = std::any_of(later.headers.begin(), later.headers.end(), [&](const HeaderField& l) {
-        return l.value == h.value && l.name.size() == h.name.size() &&
-               std::equal(l.name.begin(), l.name.end(), h.name.begin(),
-                          [](char a, char b) { return std::tolower(a) == std::tolower(b); });
+        return l.value == h.value && core::iequals(l.name, h.name);
       });
       if (!also) return false;
     }

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/ascii.hpp"
+
 namespace fairlead::http {
 
 struct Header {
@@ -14,7 +16,7 @@ struct Header {
   std::string value;
 };
 
-bool iequals(std::string_view a, std::string_view b) noexcept;
+using core::iequals;
 // True when the comma-separated list `value` holds `token` (case-insensitive, spaces trimmed).
 bool hasToken(std::string_view value, std::string_view token) noexcept;
 std::string_view trim(std::string_view s) noexcept;
