@@ -32,7 +32,7 @@ Worker::Worker(std::size_t index, std::shared_ptr<const session::RuntimeSnapshot
       .access_format = format,
       .max_connections = max_connections,
   });
-  ctx_->rng_state = std::random_device{}() ^ (static_cast<std::uint64_t>(std::random_device{}()) << 32);
+  ctx_->rng.seed(std::random_device{}() ^ (static_cast<std::uint64_t>(std::random_device{}()) << 32));
 }
 
 Worker::~Worker() {

@@ -16,6 +16,7 @@
 
 #include <fairlead/config.hpp>
 #include <fairlead/stats.hpp>
+#include "core/random.hpp"
 #include "net/heap_reclaim.hpp"
 #include "net/loop.hpp"
 #include "session/runtime_snapshot.hpp"
@@ -57,20 +58,15 @@ struct WorkerContext {
   AccessLogFormat access_format = AccessLogFormat::Json;
   std::uint64_t max_connections = 0;           // this worker's share of limits.max_connections
   bool draining = false;
-  std::uint64_t rng_state = 0;
+  core::SplitMix rng;  // seeded by the Worker
   std::uint64_t next_connection_id = 1;
   // A response head is serialised here, then written to its transport: one buffer per loop.
   std::string head_buffer;
   net::HeapReclaim heap_reclaim{loop};
   upstream::ConnPools pools{loop, *log};  // by endpoint address: they outlive any one snapshot
 
-  // splitmix64: request ids need uniqueness, not secrecy, and must not cost a syscall.
-  std::uint64_t random() noexcept {
-    std::uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
+  // Request ids need uniqueness, not secrecy, and must not cost a syscall.
+  std::uint64_t random() noexcept { return rng.next(); }
 };
 
 }  // namespace fairlead::session

@@ -21,7 +21,7 @@ class LeastRequestBalancer final : public LoadBalancer {
  private:
   std::vector<std::uint64_t> weight_;
   std::vector<std::uint64_t> active_;
-  SplitMix rng_;
+  core::SplitMix rng_;
 };
 
 }  // namespace fairlead::upstream

@@ -1,5 +1,6 @@
 #include "upstream/lb/load_balancer.hpp"
 
+#include "core/random.hpp"
 #include "upstream/lb/least_request.hpp"
 #include "upstream/lb/random.hpp"
 #include "upstream/lb/ring_hash.hpp"
@@ -32,10 +33,8 @@ std::uint64_t hashKey(std::string_view key) noexcept {
     h ^= static_cast<unsigned char>(c);
     h *= 0x100000001b3ULL;
   }
-  // splitmix64's finaliser: FNV's low bits alone spread poorly over a ring.
-  h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
-  return h ^ (h >> 31);
+  // FNV's low bits alone spread poorly over a ring.
+  return core::mix64(h);
 }
 
 }  // namespace fairlead::upstream

@@ -7,7 +7,7 @@ RandomBalancer::RandomBalancer(const ClusterSnapshot& cluster, std::uint64_t see
 }
 
 std::size_t weightedDraw(const std::vector<std::uint64_t>& weights, const PickRequest& request,
-                         SplitMix& rng) noexcept {
+                         core::SplitMix& rng) noexcept {
   for (const bool skip_tried : {true, false}) {
     std::uint64_t total = 0;
     for (std::size_t i = 0; i < weights.size(); ++i) {
