@@ -187,8 +187,7 @@ ChunkLine::ChunkLine(std::size_t size) noexcept {
 }
 
 void writeChunk(std::string_view data, std::string& out) {
-  if (data.empty()) return;  // an empty chunk would end the body
-  out.append(ChunkLine(data.size()).view()).append(data).append("\r\n");
+  writeChunkPieces(data, [&](std::string_view piece) { out.append(piece); });
 }
 
 void writeLastChunk(const Headers& trailers, std::string& out) {

@@ -56,7 +56,19 @@ class ChunkLine {
   std::uint8_t length_ = 0;
 };
 
-// A chunk of a re-chunked body, and the last chunk with its trailers.
+// A chunk of a re-chunked body as three pieces handed to write(std::string_view): size line, data,
+// CRLF, so that a large piece of body is not copied next to its size first. Nothing for no data:
+// an empty chunk would end the body.
+template <typename Write>
+void writeChunkPieces(std::string_view data, Write&& write) {
+  if (data.empty()) return;
+  const ChunkLine line(data.size());
+  write(line.view());
+  write(data);
+  write(std::string_view("\r\n"));
+}
+
+// The same appended to `out`, and the last chunk with its trailers.
 void writeChunk(std::string_view data, std::string& out);
 void writeLastChunk(const Headers& trailers, std::string& out);
 

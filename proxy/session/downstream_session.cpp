@@ -95,14 +95,6 @@ void DownstreamSession::writeHead(Serialise&& serialise) {
   client_->write(buffer);
 }
 
-// Three writes rather than one serialised copy: the data may be a large part of a body.
-void DownstreamSession::writeBodyChunk(std::string_view data) {
-  if (data.empty()) return;  // an empty chunk would end the body
-  client_->write(http::ChunkLine(data.size()).view());
-  client_->write(data);
-  client_->write("\r\n");
-}
-
 DownstreamSession::DownstreamSession(WorkerContext& ctx, std::unique_ptr<net::Transport> client,
                                      std::uint16_t listener, std::uint16_t listener_port, Owner& owner)
     : ctx_(ctx),
@@ -503,7 +495,7 @@ int DownstreamSession::onResponseHead(http::MessageHead& head) noexcept {
 void DownstreamSession::onResponseBody(std::string_view data) noexcept {
   if (state_ == State::Closing || state_ == State::Closed) return;
   if (active_->response_framing == http::BodyFraming::Chunked) {
-    writeBodyChunk(data);
+    http::writeChunkPieces(data, [&](std::string_view piece) { client_->write(piece); });
   } else {
     client_->write(data);
   }

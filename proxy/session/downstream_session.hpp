@@ -119,7 +119,6 @@ class DownstreamSession final : public net::Deletable,
   // Writes what `serialise` appends to the loop's head buffer.
   template <typename Serialise>
   void writeHead(Serialise&& serialise);
-  void writeBodyChunk(std::string_view data);
 
   Active& active();
   // The request's snapshot's config while a request is under way, else the current one.

@@ -121,10 +121,7 @@ void Exchange::recordSent(std::string_view bytes) {
 void Exchange::sendBody(std::string_view data) {
   if (done_ || data.empty()) return;
   if (framing_ == http::BodyFraming::Chunked) {
-    const http::ChunkLine line(data.size());
-    emit(line.view());
-    emit(data);
-    emit("\r\n");
+    http::writeChunkPieces(data, [&](std::string_view piece) { emit(piece); });
   } else {
     emit(data);
   }
