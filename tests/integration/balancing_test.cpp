@@ -10,15 +10,11 @@
 namespace fairlead::test {
 namespace {
 
-Action answerAs(const std::string& name) {
-  return Action::respond("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(name.size()) + "\r\n\r\n" + name);
-}
-
 class Balancing : public IntegrationTest {
  protected:
   Balancing() {
-    upstream.setHandler([](const Request&) { return answerAs("a"); });
-    other.setHandler([](const Request&) { return answerAs("b"); });
+    upstream.setHandler([](const Request&) { return okWithBody("a"); });
+    other.setHandler([](const Request&) { return okWithBody("b"); });
   }
   // Two endpoints: upstream ("a", weight wa) and other ("b", weight wb).
   void startTwo(BalancePolicy policy, std::uint32_t wa, std::uint32_t wb, std::string hash_on = {}) {

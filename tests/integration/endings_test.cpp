@@ -63,11 +63,7 @@ class Endings : public IntegrationTest {
   std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> sink_;
 };
 
-Action bigResponse() {
-  Action a = Action::respond("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(kBigBody) + "\r\n\r\n" +
-                             std::string(kBigBody, 'x'));
-  return a;
-}
+Action bigResponse() { return okWithBody(std::string(kBigBody, 'x')); }
 
 TEST_F(Endings, AClientThatStopsReadingIsCutAndItsUpstreamConnectionIsNotReused) {
   upstream.setHandler([](const Request& r) { return r.target == "/big" ? bigResponse() : defaultResponse(); });

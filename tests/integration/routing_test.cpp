@@ -15,16 +15,11 @@ namespace {
 
 using namespace std::chrono_literals;
 
-Action answerAs(const std::string& name) {
-  const std::string body = name;
-  return Action::respond("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
-}
-
 class Routing : public IntegrationTest {
  protected:
   Routing() {
-    upstream.setHandler([](const Request&) { return answerAs("api"); });
-    web.setHandler([](const Request&) { return answerAs("web"); });
+    upstream.setHandler([](const Request&) { return okWithBody("api"); });
+    web.setHandler([](const Request&) { return okWithBody("web"); });
   }
 
   void startWithRoutes() {

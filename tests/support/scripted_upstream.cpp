@@ -129,7 +129,11 @@ Parsed parseRequest(std::string_view in) {
 
 }  // namespace
 
-Action defaultResponse() { return Action::respond("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"); }
+Action okWithBody(const std::string& body) {
+  return Action::respond("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+}
+
+Action defaultResponse() { return okWithBody("ok"); }
 
 // ---------------------------------------------------------------------------------------------
 

@@ -95,6 +95,8 @@ struct Action {
   }
 };
 
+// HTTP/1.1 200 OK with Content-Length and `body`.
+Action okWithBody(const std::string& body);
 // HTTP/1.1 200 OK with Content-Length 2, body "ok".
 Action defaultResponse();
 
