@@ -10,12 +10,12 @@ namespace fairlead::session {
 namespace {
 
 // "{path}" and "{query}" in a redirect's `to`, replaced from the request as it was sent.
-std::string expandLocation(std::string_view to, std::string_view path, const http::TargetParts& parts) {
+std::string expandLocation(std::string_view to, const http::TargetParts& parts) {
   std::string out;
-  out.reserve(to.size() + path.size() + parts.query.size() + 1);
+  out.reserve(to.size() + parts.path.size() + parts.query.size() + 1);
   while (!to.empty()) {
     if (to.starts_with("{path}")) {
-      out.append(path);
+      out.append(parts.path);
       to.remove_prefix(6);
     } else if (to.starts_with("{query}")) {
       if (parts.has_query) out.append("?").append(parts.query);
@@ -118,7 +118,7 @@ Router::Decision Router::route(const http::MessageHead& head) const {
         return d;
       case RouteAction::Redirect:
         d.kind = Decision::Kind::Redirect;
-        d.location = expandLocation(e.route.redirect.to, parts.path, parts);
+        d.location = expandLocation(e.route.redirect.to, parts);
         return d;
     }
   }
