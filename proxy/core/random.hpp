@@ -15,7 +15,8 @@ constexpr std::uint64_t mix64(std::uint64_t z) noexcept {
 
 class SplitMix {
  public:
-  explicit SplitMix(std::uint64_t seed = 0) noexcept : state_(seed) {}
+  SplitMix() noexcept = default;
+  explicit SplitMix(std::uint64_t seed) noexcept : state_(seed) {}
   void seed(std::uint64_t seed) noexcept { state_ = seed; }
   std::uint64_t next() noexcept { return mix64(state_ += 0x9e3779b97f4a7c15ULL); }
   // Uniform in [0, n), n > 0 (Lemire's multiply-shift; its bias is below 2^-32 for any n here).
@@ -24,7 +25,7 @@ class SplitMix {
   }
 
  private:
-  std::uint64_t state_;
+  std::uint64_t state_ = 0;
 };
 
 }  // namespace fairlead::core
