@@ -11,6 +11,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 
 #include "api/worker.hpp"
+#include "upstream/cluster_monitor.hpp"
 #include "net/address.hpp"
 
 namespace fairlead {
@@ -21,6 +22,7 @@ struct Proxy::Impl {
   std::shared_ptr<const Config> config;
   std::shared_ptr<const session::RuntimeSnapshot> runtime;
   upstream::EndpointIds endpoint_ids;  // kept, so that a later snapshot names endpoints alike
+  std::vector<std::unique_ptr<upstream::ClusterMonitor>> monitors;  // config order
   std::shared_ptr<spdlog::logger> log;
   std::shared_ptr<spdlog::logger> access;
   // Declared after the logger so it is destroyed first: its thread is joined while the logger is
@@ -35,6 +37,15 @@ struct Proxy::Impl {
   std::size_t waiting = 0;
   bool draining = false;
   bool stopping = false;
+
+  // A cluster's monitor made a new snapshot: every worker starts new requests with it.
+  void publishClusters() {
+    if (stopping) return;
+    std::vector<std::shared_ptr<const upstream::ClusterSnapshot>> now;
+    for (const auto& m : monitors) now.push_back(m->current());
+    runtime = runtime->withClusters(std::move(now));
+    for (auto& w : workers) w->setRuntime(runtime);
+  }
 };
 
 namespace {
@@ -74,11 +85,15 @@ Result<std::unique_ptr<Proxy>> Proxy::create(uv_loop_t* loop, Config config, Opt
       : config.workers != 0  ? config.workers
                              : std::max(1u, std::thread::hardware_concurrency());
 
+  impl->control = std::make_unique<net::Loop>(loop);
+  Impl* self = impl.get();
   std::vector<std::shared_ptr<const upstream::ClusterSnapshot>> clusters;
   for (const auto& c : config.clusters) {
-    auto snapshot = upstream::ClusterSnapshot::build(c, impl->endpoint_ids);
-    if (!snapshot) return tl::unexpected(snapshot.error());
-    clusters.push_back(std::move(*snapshot));
+    auto monitor = upstream::ClusterMonitor::create(*impl->control, c, impl->endpoint_ids, workers, impl->log,
+                                                    [self] { self->publishClusters(); });
+    if (!monitor) return tl::unexpected(monitor.error());
+    clusters.push_back((*monitor)->current());
+    impl->monitors.push_back(std::move(*monitor));
   }
 
   // Every worker's sockets are bound here, on the caller's thread, so a port in use fails create().
@@ -121,7 +136,6 @@ Result<std::unique_ptr<Proxy>> Proxy::create(uv_loop_t* loop, Config config, Opt
 
   impl->config = std::make_shared<const Config>(std::move(config));
   impl->runtime = session::RuntimeSnapshot::build(impl->config, std::move(clusters));
-  impl->control = std::make_unique<net::Loop>(loop);
   const std::uint64_t per_worker_limit =
       (impl->config->limits.max_connections + workers - 1) / workers;
   for (std::size_t w = 0; w < workers; ++w) {
@@ -161,6 +175,7 @@ void Proxy::stop(std::function<void()> on_stopped) {
   auto& impl = *impl_;
   if (impl.stopping) return;
   impl.stopping = true;
+  impl.monitors.clear();  // no more checks, and nothing more to publish
   impl.on_drained = nullptr;
   impl.on_stopped = std::move(on_stopped);
   impl.waiting = impl.workers.size();
@@ -176,6 +191,13 @@ void Proxy::stop(std::function<void()> on_stopped) {
       });
     });
   }
+}
+
+bool Proxy::drainEndpoint(std::string_view cluster, std::string_view address) {
+  for (auto& m : impl_->monitors) {
+    if (m->name() == cluster) return m->drain(address);
+  }
+  return false;
 }
 
 Stats Proxy::stats() const {

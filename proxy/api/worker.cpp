@@ -25,12 +25,13 @@ Worker::Worker(std::size_t index, std::shared_ptr<const session::RuntimeSnapshot
   ctx_ = std::unique_ptr<session::WorkerContext>(new session::WorkerContext{
       .loop = *loop_,
       .runtime = std::move(runtime),
-      .balancers = upstream::Balancers(index_),
+      .balancers = upstream::Balancers(index_, index_),
       .counters = counters,
       .log = std::move(log),
       .access_log = std::move(access_log),
       .access_format = format,
       .max_connections = max_connections,
+      .worker = index_,
   });
   ctx_->rng.seed(std::random_device{}() ^ (static_cast<std::uint64_t>(std::random_device{}()) << 32));
 }
@@ -43,6 +44,10 @@ Worker::~Worker() {
   ctx_.reset();
   loop_.reset();
   if (own_loop_) uv_loop_close(own_loop_.get());
+}
+
+void Worker::setRuntime(std::shared_ptr<const session::RuntimeSnapshot> runtime) {
+  loop_->post([this, runtime = std::move(runtime)]() mutable { ctx_->runtime = std::move(runtime); });
 }
 
 Result<> Worker::start() {

@@ -29,6 +29,8 @@ class Worker final : private session::DownstreamSession::Owner {
   Worker& operator=(const Worker&) = delete;
 
   Result<> start();
+  // What new requests start with from now on (health changed, a reload); any thread.
+  void setRuntime(std::shared_ptr<const session::RuntimeSnapshot> runtime);
   // Both run fn on the worker's loop once done; fn must only post to the control loop.
   void drain(std::function<void()> on_drained);
   void stop(std::function<void()> on_stopped);

@@ -186,10 +186,74 @@ class SchemaReader {
                                          {{"attempts", [&](const Value& a) { r_.readInteger(a, c.retries.attempts); }}},
                                          {}});
                         }},
+                       {"max_requests_per_endpoint",
+                        [&](const Value& f) { r_.readInteger(f, c.max_requests_per_endpoint); }},
+                       {"queue", [&](const Value& f) { readQueue(f, c.queue.emplace()); }},
+                       {"health_check", [&](const Value& f) { readHealthCheck(f, c.health_check.emplace()); }},
+                       {"outlier_detection", [&](const Value& f) { readOutlier(f, c.outlier_detection); }},
+                       {"panic_threshold", [&](const Value& f) { r_.readPercent(f, c.panic_threshold_percent); }},
+                       {"slow_start", [&](const Value& f) { r_.readDuration(f, c.slow_start); }},
+                       {"dns_refresh", [&](const Value& f) { r_.readDuration(f, c.dns_refresh); }},
                    },
-                   {"max_requests_per_endpoint", "queue", "health_check", "outlier_detection",
-                    "panic_threshold", "slow_start", "dns_refresh"}});
+                   {}});
     return c;
+  }
+
+  void readQueue(const Value& v, QueueConfig& out) {
+    r_.readMap(v, {"queue",
+                   {
+                       {"max", [&](const Value& f) { r_.readInteger(f, out.max); }},
+                       {"timeout", [&](const Value& f) { r_.readDuration(f, out.timeout); }},
+                   },
+                   {}});
+  }
+
+  void readHealthCheck(const Value& v, HealthCheckConfig& out) {
+    r_.readMap(v, {"health_check",
+                   {
+                       {"path", [&](const Value& f) { r_.readString(f, out.path); }},
+                       {"tcp", [&](const Value& f) { r_.readBool(f, out.tcp); }},
+                       {"host", [&](const Value& f) { r_.readString(f, out.host); }},
+                       {"interval", [&](const Value& f) { r_.readDuration(f, out.interval); }},
+                       {"timeout", [&](const Value& f) { r_.readDuration(f, out.timeout); }},
+                       {"jitter", [&](const Value& f) { r_.readPercent(f, out.jitter_percent); }},
+                       {"healthy_threshold", [&](const Value& f) { r_.readInteger(f, out.healthy_threshold); }},
+                       {"unhealthy_threshold", [&](const Value& f) { r_.readInteger(f, out.unhealthy_threshold); }},
+                       {"expected_status", [&](const Value& f) { readStatusRange(f, out); }},
+                   },
+                   {}});
+  }
+
+  // "200", "200-399"
+  void readStatusRange(const Value& v, HealthCheckConfig& out) {
+    auto t = r_.text(v);
+    if (!t) return;
+    const std::string_view s = *t;
+    const std::size_t dash = s.find('-');
+    auto number = [](std::string_view part) -> std::optional<std::uint16_t> {
+      std::uint16_t n = 0;
+      auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), n);
+      if (part.empty() || ec != std::errc{} || ptr != part.data() + part.size()) return std::nullopt;
+      return n;
+    };
+    const auto low = number(s.substr(0, dash));
+    const auto high = dash == std::string_view::npos ? low : number(s.substr(dash + 1));
+    if (!low || !high || *low < 100 || *high > 599 || *low > *high) {
+      r_.error(v, fmt::format("expected_status must be a status or a range such as 200-399, not '{}'", s));
+      return;
+    }
+    out.expected_status_min = *low;
+    out.expected_status_max = *high;
+  }
+
+  void readOutlier(const Value& v, OutlierConfig& out) {
+    r_.readMap(v, {"outlier_detection",
+                   {
+                       {"consecutive_failures", [&](const Value& f) { r_.readInteger(f, out.consecutive_failures); }},
+                       {"ejection_time", [&](const Value& f) { r_.readDuration(f, out.ejection_time); }},
+                       {"max_ejection_percent", [&](const Value& f) { r_.readPercent(f, out.max_ejection_percent); }},
+                   },
+                   {}});
   }
 
   EndpointConfig readEndpoint(const Value& v) {

@@ -243,7 +243,46 @@ class Checker {
       if (c.retries.attempts > kMaxRetryAttempts) {
         add(at + ".retries.attempts", fmt::format("retries.attempts must be at most {}", kMaxRetryAttempts));
       }
+      checkCapacity(c, at);
+      if (c.health_check) checkHealthCheck(*c.health_check, at + ".health_check");
+      checkOutlier(c.outlier_detection, at + ".outlier_detection");
+      percent(at + ".panic_threshold", "panic_threshold", c.panic_threshold_percent);
+      positive(at + ".dns_refresh", "dns_refresh", c.dns_refresh);
     }
+  }
+
+  void percent(const std::string& path, std::string_view name, std::uint32_t value) {
+    if (value > 100) add(path, fmt::format("{} must be between 0% and 100%", name));
+  }
+
+  void checkCapacity(const ClusterConfig& c, const std::string& at) {
+    if (!c.queue) return;
+    if (c.max_requests_per_endpoint == 0) {
+      add(at + ".queue", "a queue needs max_requests_per_endpoint: requests only wait for a cap");
+    }
+    positive(at + ".queue.timeout", "queue.timeout", c.queue->timeout);
+  }
+
+  void checkHealthCheck(const HealthCheckConfig& h, const std::string& at) {
+    if (!h.tcp && !h.path.starts_with('/')) {
+      add(at + ".path", fmt::format("health check path '{}' must start with '/'", h.path));
+    } else if (!h.tcp && h.path.find_first_of(" \t\r\n") != std::string::npos) {
+      add(at + ".path", "health check path must not contain whitespace");
+    }
+    if (!h.host.empty() && !isValidHost(h.host)) add(at + ".host", fmt::format("bad health check host '{}'", h.host));
+    positive(at + ".interval", "interval", h.interval);
+    positive(at + ".timeout", "timeout", h.timeout);
+    percent(at + ".jitter", "jitter", h.jitter_percent);
+    if (h.healthy_threshold == 0) add(at + ".healthy_threshold", "healthy_threshold must be at least 1");
+    if (h.unhealthy_threshold == 0) add(at + ".unhealthy_threshold", "unhealthy_threshold must be at least 1");
+    if (h.expected_status_min < 100 || h.expected_status_max > 599 || h.expected_status_min > h.expected_status_max) {
+      add(at + ".expected_status", "expected_status must be a range within 100-599");
+    }
+  }
+
+  void checkOutlier(const OutlierConfig& o, const std::string& at) {
+    percent(at + ".max_ejection_percent", "max_ejection_percent", o.max_ejection_percent);
+    if (o.consecutive_failures != 0) positive(at + ".ejection_time", "ejection_time", o.ejection_time);
   }
 
   void checkHashOn(const ClusterConfig& c, const std::string& at) {

@@ -235,6 +235,20 @@ void YamlReader::readSize(const Value& v, std::uint64_t& out) {
   error(v, fmt::format("bad size '{}' for '{}' (write e.g. 512, 16KiB, 100MiB or 1GiB)", *t, v.name));
 }
 
+void YamlReader::readPercent(const Value& v, std::uint32_t& out) {
+  auto t = text(v);
+  if (!t) return;
+  std::string_view digits = *t;
+  if (digits.ends_with('%')) digits.remove_suffix(1);
+  std::uint32_t n = 0;
+  auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+  if (!allDigits(digits) || ec != std::errc{} || ptr != digits.data() + digits.size()) {
+    error(v, fmt::format("'{}' must be a percentage such as 50%, not '{}'", v.name, *t));
+    return;
+  }
+  out = n;
+}
+
 std::optional<std::uint64_t> YamlReader::readUnsigned(const Value& v, std::uint64_t max) {
   auto t = text(v);
   if (!t) return std::nullopt;

@@ -67,6 +67,8 @@ class YamlReader {
   void readStringMap(const Value& v, std::vector<HeaderField>& out);
   void readDuration(const Value& v, Millis& out);
   void readSize(const Value& v, std::uint64_t& out);
+  // "50%" or 50; the range (0-100) is the validator's, so that a code-built config gets it too.
+  void readPercent(const Value& v, std::uint32_t& out);
   std::optional<std::uint64_t> readUnsigned(const Value& v, std::uint64_t max);
   template <typename T>
   void readInteger(const Value& v, T& out) {

@@ -12,6 +12,7 @@ const char* toString(Errc code) noexcept {
     case Errc::BadRequest: return "bad request";
     case Errc::BadResponse: return "bad response";
     case Errc::NoHealthyEndpoint: return "no healthy endpoint";
+    case Errc::Overloaded: return "overloaded";
     case Errc::Draining: return "draining";
     case Errc::ConfigInvalid: return "config invalid";
     case Errc::Uv: return "libuv error";

@@ -3,6 +3,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include <uv.h>
@@ -16,20 +17,42 @@ Result<sockaddr_storage> toSockaddr(const HostPort& hp) {
   return fail(Errc::ConfigInvalid, "not a numeric address: " + hp.host);
 }
 
-Result<sockaddr_storage> resolveBlocking(const HostPort& hp) {
-  if (auto numeric = toSockaddr(hp)) return numeric;
+std::vector<sockaddr_storage> sameFamilyAddresses(const addrinfo* found, std::uint16_t port) {
+  std::vector<sockaddr_storage> out;
+  if (found == nullptr) return out;
+  const int family = found->ai_family;
+  for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    if (a->ai_family != family || a->ai_addrlen > sizeof(sockaddr_storage)) continue;
+    sockaddr_storage addr{};
+    std::memcpy(&addr, a->ai_addr, a->ai_addrlen);
+    if (addr.ss_family == AF_INET) reinterpret_cast<sockaddr_in*>(&addr)->sin_port = htons(port);
+    if (addr.ss_family == AF_INET6) reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port = htons(port);
+    const std::string text = peerText(addr);
+    const bool seen = std::any_of(out.begin(), out.end(), [&](const sockaddr_storage& o) { return peerText(o) == text; });
+    if (!seen) out.push_back(addr);
+  }
+  return out;
+}
+
+Result<std::vector<sockaddr_storage>> resolveAllBlocking(const HostPort& hp) {
+  if (auto numeric = toSockaddr(hp)) return std::vector<sockaddr_storage>{*numeric};
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* found = nullptr;
-  const std::string port = std::to_string(hp.port);
-  if (int rc = getaddrinfo(hp.host.c_str(), port.c_str(), &hints, &found); rc != 0) {
+  if (int rc = getaddrinfo(hp.host.c_str(), nullptr, &hints, &found); rc != 0) {
     return fail(Errc::ConfigInvalid, hp.host + ": " + gai_strerror(rc));
   }
-  sockaddr_storage out{};
-  std::memcpy(&out, found->ai_addr, found->ai_addrlen);
+  auto out = sameFamilyAddresses(found, hp.port);
   freeaddrinfo(found);
+  if (out.empty()) return fail(Errc::ConfigInvalid, hp.host + ": no address");
   return out;
+}
+
+std::string peerText(const sockaddr_storage& addr) {
+  const std::string ip = ipText(*reinterpret_cast<const sockaddr*>(&addr));
+  const std::string port = std::to_string(portOf(addr));
+  return addr.ss_family == AF_INET6 ? "[" + ip + "]:" + port : ip + ":" + port;
 }
 
 std::uint16_t portOf(const sockaddr_storage& addr) noexcept {

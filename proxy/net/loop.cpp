@@ -26,7 +26,14 @@ Loop::Loop(uv_loop_t* loop)
 Loop::~Loop() { close(); }
 
 void Loop::close() noexcept {
-  async_.close();
+  std::vector<std::function<void()>> never_run;
+  {
+    // A poster on another thread (a worker granting a queued slot, the control loop publishing
+    // health) may be about to wake us: it checks and wakes under this lock.
+    std::lock_guard lock(posted_mutex_);
+    async_.close();
+    never_run.swap(posted_);
+  }
   idle_.close();
   timers_.close();
   poller_.close();
@@ -39,13 +46,11 @@ void Loop::close() noexcept {
 }
 
 void Loop::post(std::function<void()> fn) {
-  {
-    std::lock_guard lock(posted_mutex_);
-    posted_.push_back(std::move(fn));
-  }
-  // uv_async_send is libuv's one thread-safe call; the handle is closed only on this thread after
-  // every poster has stopped (the Proxy joins its workers first).
-  if (async_) uv_async_send(async_.get());
+  std::lock_guard lock(posted_mutex_);
+  if (!async_) return;  // closed: nothing would ever run it
+  posted_.push_back(std::move(fn));
+  // uv_async_send is libuv's one thread-safe call; close() takes the same lock to close the handle.
+  uv_async_send(async_.get());
 }
 
 void Loop::onAsync(uv_async_t* async) noexcept {

@@ -43,7 +43,8 @@ class Loop {
   // The thread that runs the loop may differ from the one that built it (worker threads).
   void adoptCurrentThread() noexcept { thread_ = std::this_thread::get_id(); }
 
-  // The only call allowed from another thread: runs fn on this loop's thread, in order.
+  // The only call allowed from another thread: runs fn on this loop's thread, in order. After
+  // close() it is dropped.
   void post(std::function<void()> fn);
   // Destroys obj at the next idle phase, after the callback that asked has returned.
   void deferDelete(std::unique_ptr<Deletable> obj);

@@ -32,15 +32,18 @@ void writeAccessLine(spdlog::logger& log, AccessLogFormat format, const AccessRe
     // RFC 3339, UTC, with milliseconds: lines within one second still sort.
     const auto millis =
         std::chrono::duration_cast<std::chrono::milliseconds>(r.started.time_since_epoch()).count() % 1000;
+    // "attempts" only when there were retries: the common line stays short.
+    const std::string attempts =
+        r.retries == 0 ? std::string() : fmt::format(R"(,"attempts":"{}")", jsonEscape(r.attempts));
     log.info(
-        R"({{"time":"{:%Y-%m-%dT%H:%M:%S}.{:03}Z","request_id":"{}","client":"{}","method":"{}","path":"{}","status":{},"bytes_in":{},"bytes_out":{},"duration_ms":{:.3f},"upstream":"{}","upstream_ms":{:.3f},"retries":{}}})",
+        R"({{"time":"{:%Y-%m-%dT%H:%M:%S}.{:03}Z","request_id":"{}","client":"{}","method":"{}","path":"{}","status":{},"bytes_in":{},"bytes_out":{},"duration_ms":{:.3f},"upstream":"{}","upstream_ms":{:.3f},"retries":{}{}}})",
         fmt::gmtime(std::chrono::system_clock::to_time_t(r.started)), millis, r.request_id, r.client_ip,
         jsonEscape(r.method), jsonEscape(r.target), r.status, r.bytes_in, r.bytes_out, ms, r.upstream,
-        upstream_ms, r.retries);
+        upstream_ms, r.retries, attempts);
   } else {
-    log.info("{} {} \"{} {}\" {} in={} out={} {:.3f}ms upstream={} {:.3f}ms retries={}", r.client_ip,
+    log.info("{} {} \"{} {}\" {} in={} out={} {:.3f}ms upstream={} {:.3f}ms retries={}{}{}", r.client_ip,
              r.request_id, r.method, r.target, r.status, r.bytes_in, r.bytes_out, ms, r.upstream,
-             upstream_ms, r.retries);
+             upstream_ms, r.retries, r.retries == 0 ? "" : " attempts=", r.retries == 0 ? std::string_view() : r.attempts);
   }
 }
 

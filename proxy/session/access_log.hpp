@@ -26,6 +26,7 @@ struct AccessRecord {
   std::string_view upstream;  // "-" when nothing upstream was involved
   std::chrono::microseconds upstream_duration{};
   std::uint32_t retries = 0;
+  std::string_view attempts;  // with retries: each failed attempt, "ADDR error; ADDR error"
 };
 
 void writeAccessLine(spdlog::logger& log, AccessLogFormat format, const AccessRecord& r);

@@ -13,6 +13,7 @@ void Counters::addTo(Stats& out) const noexcept {
   for (int i = 0; i < 6; ++i) out.responses_by_class[i] += get(responses_by_class[i]);
   out.upstream_connections_total += get(upstream_connections_total);
   out.upstream_retries_total += get(upstream_retries_total);
+  out.upstream_retries_over_budget += get(upstream_retries_over_budget);
   out.client_send_timeouts += get(client_send_timeouts);
   out.bytes_received += get(bytes_received);
   out.bytes_sent += get(bytes_sent);

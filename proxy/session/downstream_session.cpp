@@ -368,7 +368,7 @@ std::uint64_t DownstreamSession::balancingHash(const ClusterConfig& cluster, con
 Refusal DownstreamSession::chooseSource(http::MessageHead& head, Active& active,
                                         http::BodyFraming framing) noexcept {
   const RuntimeSnapshot& runtime = *active.runtime;
-  Router::Decision decision = runtime.routers[listener_].route(head);
+  Router::Decision decision = (*runtime.routers)[listener_].route(head);
   auto& listener = static_cast<ResponseSource::Listener&>(*this);
   using Kind = Router::Decision::Kind;
   switch (decision.kind) {
@@ -788,6 +788,7 @@ void DownstreamSession::logAccess() noexcept {
                       .upstream = source_ ? source_->upstreamAddress() : std::string_view("-"),
                       .upstream_duration = source_ ? duration_cast<Micros>(source_->upstreamDuration()) : Micros{},
                       .retries = source_ ? source_->retries() : 0,
+                      .attempts = source_ ? source_->failedAttempts() : std::string_view(),
                   });
 }
 

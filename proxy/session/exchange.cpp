@@ -1,5 +1,7 @@
 #include "session/exchange.hpp"
 
+#include <algorithm>
+
 #include "core/assert.hpp"
 #include "http/framing.hpp"
 #include "upstream/retry_policy.hpp"
@@ -13,10 +15,19 @@ constexpr std::size_t kMaxReplayBytes = 64 * 1024;
 
 using Clock = std::chrono::steady_clock;
 
+upstream::FailureKind failureKind(Errc code) noexcept {
+  switch (code) {
+    case Errc::ConnectRefused: return upstream::FailureKind::Connect;
+    case Errc::ConnectTimeout:
+    case Errc::ResponseTimeout: return upstream::FailureKind::Timeout;
+    default: return upstream::FailureKind::Reset;
+  }
+}
+
 }  // namespace
 
 Exchange::Exchange(WorkerContext& ctx, const upstream::ClusterSnapshot& cluster, Listener& listener)
-    : ctx_(ctx), cluster_(cluster), listener_(listener) {}
+    : ctx_(ctx), cluster_(cluster), queue_timer_(ctx.loop, this, &Exchange::onQueueTimeout), listener_(listener) {}
 
 Exchange::~Exchange() { abort(); }
 
@@ -27,23 +38,95 @@ void Exchange::start(std::string head, http::BodyFraming framing, bool idempoten
   request_complete_ = framing == http::BodyFraming::None;
   request_bytes_ = std::move(head);
   upstream_start_ = Clock::now();
+  ctx_.retryBudget(cluster_.id).onRequest();
   connectToNext();
 }
 
 void Exchange::connectToNext() {
-  upstream::LoadBalancer& balancer = ctx_.balancers.forCluster(cluster_);
-  std::size_t i = balancer.pick(upstream::PickRequest{.hash = hash_, .tried = tried_});
-  if (i >= cluster_.endpoints.size()) i = 0;
-  if (i < 64) tried_ |= std::uint64_t{1} << i;
-  balancer.requestStarted(i);
-  attempt_index_ = i;
+  const std::size_t i =
+      ctx_.balancers.forCluster(cluster_).pick(upstream::PickRequest{.hash = hash_, .tried = tried_});
+  if (i == upstream::LoadBalancer::kNone) {
+    done_ = true;
+    upstream_end_ = Clock::now();
+    listener_.onExchangeFailed(
+        Error{Errc::NoHealthyEndpoint, Side::Upstream, 0, "no endpoint of cluster " + cluster_.config.name + " takes requests"},
+        false);
+    return;
+  }
+  if (!cluster_.admission) {
+    beginAttempt(i, false);
+    return;
+  }
+  ticket_ = std::make_shared<upstream::Admission::Ticket>(
+      upstream::Admission::Ticket{&ctx_.loop, this, std::chrono::steady_clock::now()});
+  const auto decision = cluster_.admission->acquire(cluster_, i, tried_, ticket_);
+  switch (decision.outcome) {
+    case upstream::Admission::Outcome::Granted:
+      ticket_.reset();
+      beginAttempt(decision.endpoint, true);
+      return;
+    case upstream::Admission::Outcome::Queued:
+      queue_timer_.start(cluster_.config.queue.value_or(QueueConfig{}).timeout);
+      return;
+    case upstream::Admission::Outcome::QueueFull:
+      ticket_.reset();
+      done_ = true;
+      upstream_end_ = Clock::now();
+      listener_.onExchangeFailed(Error{Errc::Overloaded, Side::Upstream, 0,
+                                       "every endpoint at max_requests_per_endpoint and the queue full"},
+                                 false);
+      return;
+  }
+}
+
+void Exchange::onSlotGranted(const std::shared_ptr<upstream::SharedEndpoint>& endpoint) noexcept {
+  queue_timer_.stop();
+  ticket_.reset();
+  const auto& endpoints = cluster_.endpoints;
+  const auto it = std::find_if(endpoints.begin(), endpoints.end(),
+                               [&](const upstream::Endpoint& e) { return e.shared == endpoint; });
+  if (it == endpoints.end()) {
+    // The slot is on an endpoint that joined after this request's snapshot: pass it on, pick again.
+    cluster_.admission->release(endpoint);
+    connectToNext();
+    return;
+  }
+  beginAttempt(static_cast<std::size_t>(it - endpoints.begin()), true);
+}
+
+void Exchange::onQueueTimeout(void* self) noexcept {
+  auto* ex = static_cast<Exchange*>(self);
+  // Not in the queue any more: its grant is on the way, and will be used.
+  if (!ex->cluster_.admission->cancel(ex->ticket_)) return;
+  ex->ticket_.reset();
+  ex->done_ = true;
+  ex->upstream_end_ = Clock::now();
+  ex->listener_.onExchangeFailed(Error{Errc::Overloaded, Side::Upstream, 0, "waited queue.timeout for a slot"},
+                                 false);
+}
+
+void Exchange::stopWaiting() noexcept {
+  if (!ticket_) return;
+  queue_timer_.stop();
+  ticket_->waiter = nullptr;  // a grant already on its way passes the slot on
+  cluster_.admission->cancel(ticket_);
+  ticket_.reset();
+}
+
+void Exchange::beginAttempt(std::size_t index, bool holds_slot) {
+  if (index < 64) tried_ |= std::uint64_t{1} << index;
+  attempt_index_ = index;
   attempt_counted_ = true;
-  connectTo(cluster_.endpoints[i]);
+  holds_slot_ = holds_slot;
+  countersOf(cluster_.endpoints[index]).active.fetch_add(1, std::memory_order_relaxed);
+  connectTo(cluster_.endpoints[index]);
 }
 
 void Exchange::endAttempt() noexcept {
   if (!std::exchange(attempt_counted_, false)) return;
-  ctx_.balancers.forCluster(cluster_).requestEnded(attempt_index_);
+  const upstream::Endpoint& endpoint = cluster_.endpoints[attempt_index_];
+  countersOf(endpoint).active.fetch_sub(1, std::memory_order_relaxed);
+  if (std::exchange(holds_slot_, false)) cluster_.admission->release(endpoint.shared);
 }
 
 void Exchange::connectTo(const upstream::Endpoint& endpoint) {
@@ -175,6 +258,7 @@ Clock::duration Exchange::upstreamDuration() const noexcept {
 
 void Exchange::abort() noexcept {
   done_ = true;
+  stopWaiting();
   endAttempt();
   if (conn_) {
     upstream::discard(ctx_.loop, std::move(conn_));
@@ -199,6 +283,14 @@ void Exchange::finish(bool reusable) noexcept {
 }
 
 void Exchange::failOrRetry(Error error, bool request_sent) {
+  if (attempt_counted_) {
+    const upstream::Endpoint& endpoint = cluster_.endpoints[attempt_index_];
+    countersOf(endpoint).failures[static_cast<std::size_t>(failureKind(error.code))].fetch_add(
+        1, std::memory_order_relaxed);
+    // A request cut short by the keep-alive race says nothing about the endpoint's health.
+    const bool keep_alive_race = error.code == Errc::PeerReset && conn_ && conn_->reused() && !response_bytes_;
+    if (!keep_alive_race) endpoint.shared->recordFailure();
+  }
   endAttempt();
   const bool was_reused = conn_ && conn_->reused();
   if (conn_) {
@@ -215,12 +307,21 @@ void Exchange::failOrRetry(Error error, bool request_sent) {
       .retry_budget = cluster_.config.retries.attempts,
   };
   if (upstream::mayRetry(question)) {
-    ++retries_;
-    bump(ctx_.counters.upstream_retries_total);
-    ctx_.log->debug("retrying request to {} after {} ({})", upstreamAddress(),
-                    toString(error.code), error.detail);
-    connectToNext();
-    return;
+    if (ctx_.retryBudget(cluster_.id).tryRetry()) {
+      ++retries_;
+      bump(ctx_.counters.upstream_retries_total);
+      ctx_.log->debug("retrying request to {} after {} ({})", upstreamAddress(), toString(error.code),
+                      error.detail);
+      if (!failed_attempts_.empty()) failed_attempts_ += "; ";
+      failed_attempts_ += upstreamAddress();
+      failed_attempts_ += ' ';
+      failed_attempts_ += toString(error.code);
+      connectToNext();
+      return;
+    }
+    bump(ctx_.counters.upstream_retries_over_budget);
+    ctx_.log->debug("not retrying request to {} after {}: retry budget spent", upstreamAddress(),
+                    toString(error.code));
   }
   done_ = true;
   upstream_end_ = Clock::now();
@@ -329,6 +430,18 @@ void Exchange::onUpstreamTimeout(upstream::UpstreamConnection&) noexcept {
 
 int Exchange::onHead(http::MessageHead& head) noexcept {
   response_head_final_ = head.status >= 200 || head.status == 101;
+  if (response_head_final_ && attempt_counted_) {
+    const upstream::Endpoint& endpoint = cluster_.endpoints[attempt_index_];
+    upstream::EndpointCounters& counters = countersOf(endpoint);
+    counters.responses_by_class[std::min(head.status / 100, 5)].fetch_add(1, std::memory_order_relaxed);
+    if (head.status >= 500) {
+      counters.failures[static_cast<std::size_t>(upstream::FailureKind::ServerError)].fetch_add(
+          1, std::memory_order_relaxed);
+      endpoint.shared->recordFailure();
+    } else {
+      endpoint.shared->recordSuccess();
+    }
+  }
   switching_ = head.status == 101;
   response_keep_alive_ = head.keep_alive;
   const int verdict = listener_.onResponseHead(head);

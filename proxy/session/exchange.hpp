@@ -23,6 +23,7 @@ namespace fairlead::session {
 
 class Exchange final : public ResponseSource,
                        private upstream::UpstreamConnection::User,
+                       private upstream::Admission::Waiter,
                        private http::MessageParser::Sink {
  public:
   // cluster: from the request's RuntimeSnapshot, which the session keeps until the request is
@@ -50,16 +51,25 @@ class Exchange final : public ResponseSource,
   bool responseStarted() const noexcept override { return response_head_final_; }
   bool done() const noexcept override { return done_; }
   std::uint32_t retries() const noexcept override { return retries_; }
+  std::string_view failedAttempts() const noexcept override { return failed_attempts_; }
   std::string_view upstreamAddress() const noexcept override {
-    return endpoint_ != nullptr ? std::string_view(endpoint_->authority) : std::string_view("-");
+    return endpoint_ != nullptr ? std::string_view(endpoint_->peer) : std::string_view("-");
   }
   std::chrono::steady_clock::duration upstreamDuration() const noexcept override;
 
  private:
   void connectTo(const upstream::Endpoint& endpoint);
+  // Picks an endpoint (and, under max_requests_per_endpoint, a slot on it, or a place in the queue).
   void connectToNext();
-  // The balancer's count of requests in flight on the attempt's endpoint goes down once.
+  void beginAttempt(std::size_t index, bool holds_slot);
+  // The attempt's endpoint gets its request-in-flight count, and any capped slot, back once.
   void endAttempt() noexcept;
+  upstream::EndpointCounters& countersOf(const upstream::Endpoint& e) noexcept {
+    return e.shared->counters(ctx_.worker);
+  }
+  void stopWaiting() noexcept;
+  void onSlotGranted(const std::shared_ptr<upstream::SharedEndpoint>& endpoint) noexcept override;
+  static void onQueueTimeout(void* self) noexcept;
   upstream::ConnPool& pool() noexcept { return ctx_.pools.forEndpoint(*endpoint_); }
   void attach(std::unique_ptr<upstream::UpstreamConnection> conn);
   void armResponseTimer() noexcept;
@@ -92,6 +102,10 @@ class Exchange final : public ResponseSource,
   std::uint64_t tried_ = 0;          // endpoints attempted, bit per index (PickRequest)
   std::size_t attempt_index_ = 0;    // the current attempt's endpoint, while attempt_counted_
   bool attempt_counted_ = false;
+  bool holds_slot_ = false;          // of the cluster's Admission, for the current attempt
+  std::shared_ptr<upstream::Admission::Ticket> ticket_;  // while queued for a slot
+  net::Timer queue_timer_;
+  std::string failed_attempts_;
   Listener& listener_;
   std::unique_ptr<upstream::UpstreamConnection> conn_;
   // The request as sent so far: what waits for a connection to attach, and after that the copy a

@@ -26,6 +26,7 @@ int statusFor(const Error& error) noexcept {
     case Errc::ConnectTimeout:
     case Errc::ResponseTimeout: return 504;
     case Errc::NoHealthyEndpoint:
+    case Errc::Overloaded:
     case Errc::Draining: return 503;
     case Errc::BadRequest: return 400;
     default: return 502;

@@ -62,6 +62,8 @@ class ResponseSource : public net::Deletable {
 
   // For the access log.
   virtual std::uint32_t retries() const noexcept { return 0; }
+  // With retries: the attempts that failed, "ADDR error; ADDR error".
+  virtual std::string_view failedAttempts() const noexcept { return {}; }
   virtual std::string_view upstreamAddress() const noexcept { return "-"; }
   virtual std::chrono::steady_clock::duration upstreamDuration() const noexcept { return {}; }
 };

@@ -16,12 +16,17 @@ namespace fairlead::session {
 
 struct RuntimeSnapshot {
   std::shared_ptr<const Config> config;
-  std::vector<Router> routers;  // one per listener, config order
+  // One per listener, config order; shared by the snapshots of one config, which differ only in
+  // their clusters' health.
+  std::shared_ptr<const std::vector<Router>> routers;
   std::vector<std::shared_ptr<const upstream::ClusterSnapshot>> clusters;  // config order
 
   static std::shared_ptr<const RuntimeSnapshot> build(
       std::shared_ptr<const Config> config,
       std::vector<std::shared_ptr<const upstream::ClusterSnapshot>> clusters);
+  // The same config and routes with the clusters as they are now.
+  std::shared_ptr<const RuntimeSnapshot> withClusters(
+      std::vector<std::shared_ptr<const upstream::ClusterSnapshot>> now) const;
 };
 
 }  // namespace fairlead::session

@@ -22,6 +22,7 @@
 #include "session/runtime_snapshot.hpp"
 #include "upstream/conn_pool.hpp"
 #include "upstream/lb/load_balancer.hpp"
+#include "upstream/retry_budget.hpp"
 
 namespace fairlead::session {
 
@@ -35,6 +36,7 @@ struct Counters {
   std::atomic<std::uint64_t> responses_by_class[6] = {};
   std::atomic<std::uint64_t> upstream_connections_total{0};
   std::atomic<std::uint64_t> upstream_retries_total{0};
+  std::atomic<std::uint64_t> upstream_retries_over_budget{0};
   std::atomic<std::uint64_t> client_send_timeouts{0};
   std::atomic<std::uint64_t> bytes_received{0};
   std::atomic<std::uint64_t> bytes_sent{0};
@@ -57,6 +59,7 @@ struct WorkerContext {
   std::shared_ptr<spdlog::logger> access_log;  // null: access log off
   AccessLogFormat access_format = AccessLogFormat::Json;
   std::uint64_t max_connections = 0;           // this worker's share of limits.max_connections
+  std::size_t worker = 0;                      // which block of each endpoint's counters is ours
   bool draining = false;
   core::SplitMix rng;  // seeded by the Worker
   std::uint64_t next_connection_id = 1;
@@ -64,6 +67,12 @@ struct WorkerContext {
   std::string head_buffer;
   net::HeapReclaim heap_reclaim{loop};
   upstream::ConnPools pools{loop, *log};  // by endpoint address: they outlive any one snapshot
+  std::vector<upstream::RetryBudget> retry_budgets;  // by cluster id, grown on first use
+
+  upstream::RetryBudget& retryBudget(std::uint32_t cluster_id) {
+    if (cluster_id >= retry_budgets.size()) retry_budgets.resize(cluster_id + 1);
+    return retry_budgets[cluster_id];
+  }
 
   // Request ids need uniqueness, not secrecy, and must not cost a syscall.
   std::uint64_t random() noexcept { return rng.next(); }

@@ -76,6 +76,33 @@ struct RetryConfig {
   std::uint32_t attempts = 1;  // extra attempts after the first, for safe retries only
 };
 
+// Requests beyond max_requests_per_endpoint wait here, first come first served, across workers.
+struct QueueConfig {
+  std::uint32_t max = 1000;  // waiting requests per cluster; one more is answered 503
+  Millis timeout{5000};      // a request that waited this long is answered 503
+};
+
+// Active checks, from the control thread: one probe per endpoint every interval (plus jitter).
+struct HealthCheckConfig {
+  std::string path = "/healthz";  // GET this; ignored with tcp
+  bool tcp = false;               // a completed TCP connect is the whole check
+  std::string host;               // the Host header; empty: the endpoint's host:port
+  Millis interval{5000};
+  Millis timeout{2000};
+  std::uint32_t jitter_percent = 10;  // each wait is interval + up to this share of it, at random
+  std::uint32_t healthy_threshold = 2;
+  std::uint32_t unhealthy_threshold = 2;
+  std::uint16_t expected_status_min = 200;
+  std::uint16_t expected_status_max = 399;
+};
+
+// Passive checks: what workers see on real requests.
+struct OutlierConfig {
+  std::uint32_t consecutive_failures = 5;  // 0: never eject
+  Millis ejection_time{30000};             // times the number of ejections so far
+  std::uint32_t max_ejection_percent = 50; // of the cluster's endpoints, rounded down
+};
+
 struct ClusterConfig {
   std::string name = "app";
   std::vector<EndpointConfig> endpoints;
@@ -86,6 +113,13 @@ struct ClusterConfig {
   Millis idle_timeout{4000};       // pooled upstream connections; below uvicorn's 5 s keep-alive
   std::uint32_t max_idle_per_endpoint = 64;  // per worker
   RetryConfig retries;
+  std::uint32_t max_requests_per_endpoint = 0;  // 0: unlimited; across all workers
+  std::optional<QueueConfig> queue;             // needs max_requests_per_endpoint; default {1000, 5s}
+  std::optional<HealthCheckConfig> health_check;
+  OutlierConfig outlier_detection;
+  std::uint32_t panic_threshold_percent = 50;  // fewer healthy than this: all endpoints take requests
+  Millis slow_start{0};                        // a recovered or new endpoint's weight ramps over this
+  Millis dns_refresh{30000};                   // endpoint names are resolved again this often
 };
 
 struct ClientTimeouts {

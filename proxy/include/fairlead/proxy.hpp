@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <string_view>
 
 #include <spdlog/logger.h>
 #include <uv.h>
@@ -37,6 +38,11 @@ class Proxy {
   // Closes every connection and handle the proxy opened, joins the workers, calls back on the
   // caller's loop. After the callback the caller's loop holds nothing of ours.
   void stop(std::function<void()> on_stopped);
+
+  // Takes one endpoint of a cluster out gracefully: no new requests, those in flight finish. The
+  // address is "ip:port", or "host:port" as configured (then every address of that name). False
+  // when there is no such cluster or endpoint. On the caller's loop.
+  bool drainEndpoint(std::string_view cluster, std::string_view address);
 
   Stats stats() const;
   // Ports the listeners are bound to, in config order (useful with port 0).

@@ -19,6 +19,7 @@ enum class Errc : std::uint8_t {
   BadRequest,
   BadResponse,
   NoHealthyEndpoint,
+  Overloaded,  // max_requests_per_endpoint reached and the queue full, or the wait in it too long
   Draining,
   ConfigInvalid,
   Uv,

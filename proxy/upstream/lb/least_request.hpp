@@ -4,6 +4,7 @@
 // choice count).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -13,14 +14,14 @@ namespace fairlead::upstream {
 
 class LeastRequestBalancer final : public LoadBalancer {
  public:
-  LeastRequestBalancer(const ClusterSnapshot& cluster, std::uint64_t seed);
+  // worker: whose requests in flight are compared (each worker balances its own load, as Envoy's
+  // do; the counts are the endpoint's per-worker counters, so they outlive this balancer).
+  LeastRequestBalancer(const ClusterSnapshot& cluster, std::uint64_t seed, std::size_t worker);
   std::size_t pick(const PickRequest& request) noexcept override;
-  void requestStarted(std::size_t i) noexcept override;
-  void requestEnded(std::size_t i) noexcept override;
 
  private:
   std::vector<std::uint64_t> weight_;
-  std::vector<std::uint64_t> active_;
+  std::vector<const std::atomic<std::uint64_t>*> active_;
   core::SplitMix rng_;
 };
 

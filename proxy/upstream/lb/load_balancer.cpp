@@ -8,10 +8,11 @@
 
 namespace fairlead::upstream {
 
-std::unique_ptr<LoadBalancer> makeLoadBalancer(const ClusterSnapshot& cluster, std::uint64_t seed) {
+std::unique_ptr<LoadBalancer> makeLoadBalancer(const ClusterSnapshot& cluster, std::uint64_t seed,
+                                               std::size_t worker) {
   switch (cluster.config.balance) {
     case BalancePolicy::RoundRobin: break;
-    case BalancePolicy::LeastRequest: return std::make_unique<LeastRequestBalancer>(cluster, seed);
+    case BalancePolicy::LeastRequest: return std::make_unique<LeastRequestBalancer>(cluster, seed, worker);
     case BalancePolicy::Random: return std::make_unique<RandomBalancer>(cluster, seed);
     case BalancePolicy::Hash: return std::make_unique<RingHashBalancer>(cluster);
   }
@@ -21,8 +22,8 @@ std::unique_ptr<LoadBalancer> makeLoadBalancer(const ClusterSnapshot& cluster, s
 LoadBalancer& Balancers::forCluster(const ClusterSnapshot& cluster) {
   if (cluster.id >= by_id_.size()) by_id_.resize(cluster.id + 1);
   Slot& slot = by_id_[cluster.id];
-  if (!slot.balancer || slot.built_for != &cluster || slot.endpoints != cluster.endpoints.size()) {
-    slot = Slot{&cluster, cluster.endpoints.size(), makeLoadBalancer(cluster, seed_)};
+  if (!slot.balancer || slot.version != cluster.version) {
+    slot = Slot{cluster.version, makeLoadBalancer(cluster, seed_, worker_)};
   }
   return *slot.balancer;
 }

@@ -1,7 +1,8 @@
 // LoadBalancer: picks the endpoint of one cluster that a request (or its retry) goes to. One per
-// cluster per worker, on that worker's loop; built from the cluster's snapshot. Every policy picks
-// among the endpoints not yet tried for the request, and falls back to all of them when each was
-// tried (a retry on a fresh connection to the only endpoint is the keep-alive race's cure).
+// cluster per worker, on that worker's loop; built from the cluster's snapshot, whose pick weights
+// carry health, ejection, drain and slow start. Every policy picks among the endpoints that take
+// requests and were not yet tried for the request, and falls back to those tried when each was
+// (a retry on a fresh connection to the only endpoint is the keep-alive race's cure).
 #pragma once
 
 #include <cstddef>
@@ -22,31 +23,33 @@ struct PickRequest {
 
 class LoadBalancer {
  public:
+  // No endpoint takes requests (all unhealthy with panic mode off, or all draining).
+  static constexpr std::size_t kNone = std::numeric_limits<std::size_t>::max();
+
   virtual ~LoadBalancer() = default;
-  // An index into the cluster's endpoints; the cluster has at least one.
+  // An index into the cluster's endpoints, or kNone.
   virtual std::size_t pick(const PickRequest& request) noexcept = 0;
-  // Requests in flight per endpoint, for least_request; the others ignore them.
-  virtual void requestStarted(std::size_t) noexcept {}
-  virtual void requestEnded(std::size_t) noexcept {}
 };
 
-// seed: per worker, so that workers do not all start with the same endpoint.
-std::unique_ptr<LoadBalancer> makeLoadBalancer(const ClusterSnapshot& cluster, std::uint64_t seed);
+// seed: per worker, so that workers do not all start with the same endpoint; worker: whose
+// requests-in-flight counts least_request compares.
+std::unique_ptr<LoadBalancer> makeLoadBalancer(const ClusterSnapshot& cluster, std::uint64_t seed,
+                                               std::size_t worker);
 
-// One worker's balancers, by cluster id, built on first use and again when a cluster's snapshot
-// changes (its state, such as requests in flight, starts afresh then).
+// One worker's balancers, by cluster id, built on first use and again for each new snapshot of the
+// cluster (round robin's position starts afresh then; requests in flight are counted elsewhere).
 class Balancers {
  public:
-  explicit Balancers(std::uint64_t seed) noexcept : seed_(seed) {}
+  Balancers(std::uint64_t seed, std::size_t worker) noexcept : seed_(seed), worker_(worker) {}
   LoadBalancer& forCluster(const ClusterSnapshot& cluster);
 
  private:
   struct Slot {
-    const ClusterSnapshot* built_for = nullptr;
-    std::size_t endpoints = 0;  // with the address: a new snapshot at a freed one's address
+    std::uint64_t version = 0;
     std::unique_ptr<LoadBalancer> balancer;
   };
   std::uint64_t seed_;
+  std::size_t worker_;
   std::vector<Slot> by_id_;
 };
 

@@ -3,7 +3,7 @@
 namespace fairlead::upstream {
 
 RandomBalancer::RandomBalancer(const ClusterSnapshot& cluster, std::uint64_t seed) : rng_(seed) {
-  for (const Endpoint& e : cluster.endpoints) weight_.push_back(e.weight);
+  for (const Endpoint& e : cluster.endpoints) weight_.push_back(e.pick_weight);
 }
 
 std::size_t weightedDraw(const std::vector<std::uint64_t>& weights, const PickRequest& request,
@@ -21,7 +21,7 @@ std::size_t weightedDraw(const std::vector<std::uint64_t>& weights, const PickRe
       r -= weights[i];
     }
   }
-  return 0;
+  return LoadBalancer::kNone;
 }
 
 std::size_t RandomBalancer::pick(const PickRequest& request) noexcept {

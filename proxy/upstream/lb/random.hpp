@@ -19,7 +19,8 @@ class RandomBalancer final : public LoadBalancer {
   core::SplitMix rng_;
 };
 
-// A weighted draw among the endpoints `request` has not tried (all of them if it tried each).
+// A weighted draw among the endpoints `request` has not tried (all of them if it tried each);
+// kNone when every weight is 0.
 std::size_t weightedDraw(const std::vector<std::uint64_t>& weights, const PickRequest& request,
                          core::SplitMix& rng) noexcept;
 

@@ -166,24 +166,80 @@ INSTANTIATE_TEST_SUITE_P(
         NotYetCase{"listeners:\n  - name: a\n    address: 0.0.0.0:8080\n    redirect_to_https: 8443\n",
                    "t.yaml:4:5: 'redirect_to_https' is not supported yet"},
         NotYetCase{"listeners:\n  - name: a\n    address: 0.0.0.0:8080\n    routes:\n      - static: {root: x}\n",
-                   "t.yaml:5:9: 'static' is not supported yet"},
-        NotYetCase{"clusters:\n  - name: app\n    endpoints: [{address: 127.0.0.1:8000}]\n"
-                   "    max_requests_per_endpoint: 4\n",
-                   "t.yaml:4:5: 'max_requests_per_endpoint' is not supported yet"},
-        NotYetCase{"clusters:\n  - name: app\n    endpoints: [{address: 127.0.0.1:8000}]\n    queue: {max: 1}\n",
-                   "t.yaml:4:5: 'queue' is not supported yet"},
-        NotYetCase{"clusters:\n  - name: app\n    endpoints: [{address: 127.0.0.1:8000}]\n"
-                   "    health_check:\n      path: /healthz\n",
-                   "t.yaml:4:5: 'health_check' is not supported yet"},
-        NotYetCase{"clusters:\n  - name: app\n    endpoints: [{address: 127.0.0.1:8000}]\n"
-                   "    outlier_detection: {consecutive_failures: 5}\n",
-                   "t.yaml:4:5: 'outlier_detection' is not supported yet"},
-        NotYetCase{"clusters:\n  - name: app\n    endpoints: [{address: 127.0.0.1:8000}]\n    panic_threshold: 50%\n",
-                   "t.yaml:4:5: 'panic_threshold' is not supported yet"},
-        NotYetCase{"clusters:\n  - name: app\n    endpoints: [{address: 127.0.0.1:8000}]\n    slow_start: 0s\n",
-                   "t.yaml:4:5: 'slow_start' is not supported yet"},
-        NotYetCase{"clusters:\n  - name: app\n    endpoints: [{address: 127.0.0.1:8000}]\n    dns_refresh: 30s\n",
-                   "t.yaml:4:5: 'dns_refresh' is not supported yet"}));
+                   "t.yaml:5:9: 'static' is not supported yet"}));
+
+TEST(Schema, ReadsTheHealthAndCapacityKeys) {
+  const Config c = load(R"(clusters:
+  - name: app
+    endpoints: [{ address: 127.0.0.1:8000 }]
+    max_requests_per_endpoint: 4
+    queue: { max: 32, timeout: 750ms }
+    health_check:
+      path: /healthz
+      host: app.internal
+      interval: 2s
+      timeout: 500ms
+      jitter: 20%
+      healthy_threshold: 3
+      unhealthy_threshold: 1
+      expected_status: 200-299
+    outlier_detection: { consecutive_failures: 3, ejection_time: 10s, max_ejection_percent: 34 }
+    panic_threshold: 0%
+    slow_start: 20s
+    dns_refresh: 5s
+  - name: tcp
+    endpoints: [{ address: 127.0.0.1:8001 }]
+    health_check: { tcp: true, expected_status: 204 }
+)");
+  const ClusterConfig& app = c.clusters[0];
+  EXPECT_EQ(app.max_requests_per_endpoint, 4u);
+  ASSERT_TRUE(app.queue.has_value());
+  EXPECT_EQ(app.queue->max, 32u);
+  EXPECT_EQ(app.queue->timeout, Millis(750));
+  ASSERT_TRUE(app.health_check.has_value());
+  EXPECT_EQ(app.health_check->path, "/healthz");
+  EXPECT_EQ(app.health_check->host, "app.internal");
+  EXPECT_EQ(app.health_check->interval, Millis(2000));
+  EXPECT_EQ(app.health_check->timeout, Millis(500));
+  EXPECT_EQ(app.health_check->jitter_percent, 20u);
+  EXPECT_EQ(app.health_check->healthy_threshold, 3u);
+  EXPECT_EQ(app.health_check->unhealthy_threshold, 1u);
+  EXPECT_EQ(app.health_check->expected_status_min, 200);
+  EXPECT_EQ(app.health_check->expected_status_max, 299);
+  EXPECT_EQ(app.outlier_detection.consecutive_failures, 3u);
+  EXPECT_EQ(app.outlier_detection.ejection_time, Millis(10000));
+  EXPECT_EQ(app.outlier_detection.max_ejection_percent, 34u);
+  EXPECT_EQ(app.panic_threshold_percent, 0u);
+  EXPECT_EQ(app.slow_start, Millis(20000));
+  EXPECT_EQ(app.dns_refresh, Millis(5000));
+  ASSERT_TRUE(c.clusters[1].health_check.has_value());
+  EXPECT_TRUE(c.clusters[1].health_check->tcp);
+  EXPECT_EQ(c.clusters[1].health_check->expected_status_min, 204);
+  EXPECT_EQ(c.clusters[1].health_check->expected_status_max, 204);
+  // Left out: no cap, no queue, no active checks; passive checks on with their defaults.
+  EXPECT_EQ(c.clusters[1].max_requests_per_endpoint, 0u);
+  EXPECT_FALSE(c.clusters[1].queue.has_value());
+  EXPECT_EQ(c.clusters[1].outlier_detection.consecutive_failures, 5u);
+  EXPECT_EQ(c.clusters[1].panic_threshold_percent, 50u);
+}
+
+TEST(Schema, HealthAndCapacityMistakesAreErrorsAtTheirKeys) {
+  const std::string app = "clusters:\n  - name: app\n    endpoints: [{address: 127.0.0.1:8000}]\n";
+  EXPECT_EQ(errors(app + "    health_check: {path: healthz}\n"),
+            Lines{"t.yaml:4:26: health check path 'healthz' must start with '/'"});
+  EXPECT_EQ(errors(app + "    health_check: {healthy_threshold: 0, unhealthy_threshold: 0}\n"),
+            (Lines{"t.yaml:4:39: healthy_threshold must be at least 1",
+                   "t.yaml:4:63: unhealthy_threshold must be at least 1"}));
+  EXPECT_EQ(errors(app + "    outlier_detection: {max_ejection_percent: 120%}\n"),
+            Lines{"t.yaml:4:47: max_ejection_percent must be between 0% and 100%"});
+  EXPECT_EQ(errors(app + "    queue: {max: 10}\n"),
+            Lines{"t.yaml:4:12: a queue needs max_requests_per_endpoint: requests only wait for a cap"});
+  EXPECT_EQ(errors(app + "    panic_threshold: half\n"),
+            Lines{"t.yaml:4:22: 'panic_threshold' must be a percentage such as 50%, not 'half'"});
+  EXPECT_EQ(errors(app + "    health_check: {expected_status: 399-200}\n"),
+            Lines{"t.yaml:4:37: expected_status must be a status or a range such as 200-399, not '399-200'"});
+  EXPECT_EQ(errors(app + "    health_check: {interval: 0s}\n"), Lines{"t.yaml:4:30: interval must be greater than 0"});
+}
 
 TEST(Schema, ReadsEveryBalancePolicyAndHashOn) {
   const Config c = load(R"(clusters:

@@ -1,4 +1,5 @@
 #include "upstream/lb/load_balancer.hpp"
+#include "upstream/health.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,15 +11,24 @@ namespace fairlead::upstream {
 namespace {
 
 ClusterSnapshot cluster(BalancePolicy policy, const std::vector<std::uint32_t>& weights) {
+  static std::uint64_t versions = 0;
   ClusterSnapshot c;
   c.config.balance = policy;
+  c.version = ++versions;
   for (std::size_t i = 0; i < weights.size(); ++i) {
     Endpoint e;
     e.authority = "10.0.0." + std::to_string(i + 1) + ":8000";
+    e.peer = e.authority;
     e.weight = weights[i];
+    e.pick_weight = weights[i] * kWeightScale;
+    e.shared = std::make_shared<SharedEndpoint>(1, 0, nullptr);
     c.endpoints.push_back(e);
   }
   return c;
+}
+
+void inFlight(const ClusterSnapshot& c, std::size_t endpoint, std::int64_t change) {
+  c.endpoints[endpoint].shared->counters(0).active.fetch_add(static_cast<std::uint64_t>(change));
 }
 
 std::vector<std::size_t> counts(LoadBalancer& lb, std::size_t endpoints, int picks, PickRequest r = {}) {
@@ -29,7 +39,7 @@ std::vector<std::size_t> counts(LoadBalancer& lb, std::size_t endpoints, int pic
 
 TEST(RoundRobinBalancer, IsSmoothAndExactlyWeighted) {
   const ClusterSnapshot c = cluster(BalancePolicy::RoundRobin, {5, 1, 1});
-  auto lb = makeLoadBalancer(c, 0);
+  auto lb = makeLoadBalancer(c, 0, 0);
   std::string order;
   for (int i = 0; i < 7; ++i) order += static_cast<char>('a' + lb->pick({}));
   EXPECT_EQ(order, "aabacaa");  // nginx's smooth weighted round robin
@@ -38,7 +48,7 @@ TEST(RoundRobinBalancer, IsSmoothAndExactlyWeighted) {
 
 TEST(RoundRobinBalancer, SkipsWhatWasTriedUnlessEverythingWas) {
   const ClusterSnapshot c = cluster(BalancePolicy::RoundRobin, {1, 1, 1});
-  auto lb = makeLoadBalancer(c, 0);
+  auto lb = makeLoadBalancer(c, 0, 0);
   for (int i = 0; i < 30; ++i) EXPECT_NE(lb->pick(PickRequest{.tried = 0b001}), 0u);
   const std::size_t any = lb->pick(PickRequest{.tried = 0b111});
   EXPECT_LT(any, 3u);
@@ -46,7 +56,7 @@ TEST(RoundRobinBalancer, SkipsWhatWasTriedUnlessEverythingWas) {
 
 TEST(RandomBalancer, SpreadsByWeightWithinTolerance) {
   const ClusterSnapshot c = cluster(BalancePolicy::Random, {1, 2, 7});
-  auto lb = makeLoadBalancer(c, 42);
+  auto lb = makeLoadBalancer(c, 42, 0);
   const auto n = counts(*lb, 3, 100000);
   EXPECT_NEAR(n[0] / 100000.0, 0.1, 0.01);
   EXPECT_NEAR(n[1] / 100000.0, 0.2, 0.01);
@@ -56,33 +66,32 @@ TEST(RandomBalancer, SpreadsByWeightWithinTolerance) {
 
 TEST(LeastRequestBalancer, PrefersTheLessLoadedForItsWeight) {
   const ClusterSnapshot c = cluster(BalancePolicy::LeastRequest, {1, 1});
-  auto lb = makeLoadBalancer(c, 7);
-  for (int i = 0; i < 10; ++i) lb->requestStarted(0);
+  auto lb = makeLoadBalancer(c, 7, 0);
+  inFlight(c, 0, 10);
   // With two endpoints both are always the two choices: the idle one wins every time.
   for (int i = 0; i < 100; ++i) EXPECT_EQ(lb->pick({}), 1u);
-  for (int i = 0; i < 10; ++i) lb->requestEnded(0);
-  lb->requestEnded(0);  // one too many must not wrap around
+  inFlight(c, 0, -10);
   const auto n = counts(*lb, 2, 10000);
   EXPECT_NEAR(n[0] / 10000.0, 0.5, 0.03);
 
   // Weights: endpoint 1 has twice the capacity, so at 2 in flight it is as loaded as 0 at 1.
   const ClusterSnapshot w = cluster(BalancePolicy::LeastRequest, {1, 2});
-  auto weighted = makeLoadBalancer(w, 7);
-  weighted->requestStarted(0);
-  weighted->requestStarted(1);
+  auto weighted = makeLoadBalancer(w, 7, 0);
+  inFlight(w, 0, 1);
+  inFlight(w, 1, 1);
   EXPECT_EQ(weighted->pick({}), 1u);  // (1+1)/1 > (1+1)/2
 }
 
 TEST(LeastRequestBalancer, ARetryPrefersTheUntriedEvenWhenItIsBusier) {
   const ClusterSnapshot c = cluster(BalancePolicy::LeastRequest, {1, 1, 1});
-  auto lb = makeLoadBalancer(c, 3);
-  for (int i = 0; i < 50; ++i) lb->requestStarted(2);
+  auto lb = makeLoadBalancer(c, 3, 0);
+  inFlight(c, 2, 50);
   for (int i = 0; i < 200; ++i) EXPECT_EQ(lb->pick(PickRequest{.tried = 0b011}), 2u);
 }
 
 TEST(RingHashBalancer, SameKeySameEndpointAndEvenSpread) {
   const ClusterSnapshot c = cluster(BalancePolicy::Hash, {1, 1, 1, 1, 1});
-  auto lb = makeLoadBalancer(c, 0);
+  auto lb = makeLoadBalancer(c, 0, 0);
   std::vector<std::size_t> n(5, 0);
   for (int k = 0; k < 20000; ++k) {
     const std::uint64_t h = hashKey("user-" + std::to_string(k));
@@ -99,8 +108,8 @@ TEST(RingHashBalancer, RemovingOneOfNMovesOnlyItsKeys) {
   const ClusterSnapshot five = cluster(BalancePolicy::Hash, {1, 1, 1, 1, 1});
   ClusterSnapshot four = five;
   four.endpoints.erase(four.endpoints.begin() + 2);
-  auto before = makeLoadBalancer(five, 0);
-  auto after = makeLoadBalancer(four, 0);
+  auto before = makeLoadBalancer(five, 0, 0);
+  auto after = makeLoadBalancer(four, 0, 0);
   int moved = 0;
   const int keys = 20000;
   for (int k = 0; k < keys; ++k) {
@@ -117,7 +126,7 @@ TEST(RingHashBalancer, RemovingOneOfNMovesOnlyItsKeys) {
 
 TEST(RingHashBalancer, ARetryGoesToTheNextEndpointOnTheRing) {
   const ClusterSnapshot c = cluster(BalancePolicy::Hash, {1, 1, 1});
-  auto lb = makeLoadBalancer(c, 0);
+  auto lb = makeLoadBalancer(c, 0, 0);
   const std::uint64_t h = hashKey("k");
   const std::size_t first = lb->pick(PickRequest{.hash = h});
   const std::size_t second = lb->pick(PickRequest{.hash = h, .tried = std::uint64_t{1} << first});
@@ -129,11 +138,58 @@ TEST(Balancers, RebuildsWhenTheClusterSnapshotChanges) {
   const ClusterSnapshot one = cluster(BalancePolicy::RoundRobin, {1});
   ClusterSnapshot three = cluster(BalancePolicy::RoundRobin, {1, 1, 1});
   three.id = one.id;
-  Balancers balancers(0);
+  Balancers balancers(0, 0);
   EXPECT_EQ(balancers.forCluster(one).pick({}), 0u);
   std::vector<std::size_t> seen(3, 0);
   for (int i = 0; i < 3; ++i) ++seen.at(balancers.forCluster(three).pick({}));
   EXPECT_EQ(seen, (std::vector<std::size_t>{1, 1, 1}));
+}
+
+// Unhealthy, ejected and draining endpoints come with pick weight 0: no policy picks them, not even
+// for a retry that tried everything else; with nothing left, the answer is kNone (a 503).
+TEST(LoadBalancers, NeverPickAnEndpointWithPickWeightZero) {
+  for (const BalancePolicy policy :
+       {BalancePolicy::RoundRobin, BalancePolicy::LeastRequest, BalancePolicy::Random, BalancePolicy::Hash}) {
+    ClusterSnapshot c = cluster(policy, {1, 1, 1});
+    c.endpoints[1].pick_weight = 0;
+    auto lb = makeLoadBalancer(c, 5, 0);
+    for (int k = 0; k < 2000; ++k) {
+      const PickRequest r{.hash = hashKey(std::to_string(k)), .tried = k % 2 == 0 ? 0u : 0b101u};
+      EXPECT_NE(lb->pick(r), 1u) << static_cast<int>(policy);
+    }
+    for (auto& e : c.endpoints) e.pick_weight = 0;
+    EXPECT_EQ(makeLoadBalancer(c, 5, 0)->pick({}), LoadBalancer::kNone) << static_cast<int>(policy);
+  }
+}
+
+// A ramping (slow start) endpoint gets its share of the pick weights: a tenth of the weight takes
+// about a twenty-first of the requests beside two full ones.
+TEST(LoadBalancers, FollowPickWeightsNotConfiguredWeights) {
+  for (const BalancePolicy policy : {BalancePolicy::RoundRobin, BalancePolicy::Random}) {
+    ClusterSnapshot c = cluster(policy, {1, 1, 1});
+    c.endpoints[0].pick_weight = kWeightScale / 10;
+    auto lb = makeLoadBalancer(c, 9, 0);
+    const auto n = counts(*lb, 3, 100000);
+    EXPECT_NEAR(n[0] / 100000.0, 1.0 / 21, 0.01) << static_cast<int>(policy);
+  }
+}
+
+// Taking one endpoint out of a hash cluster (weight 0) moves only its own keys.
+TEST(RingHashBalancer, AnEndpointTakenOutMovesOnlyItsKeys) {
+  const ClusterSnapshot all = cluster(BalancePolicy::Hash, {1, 1, 1, 1});
+  ClusterSnapshot one_out = all;
+  one_out.endpoints[3].pick_weight = 0;
+  auto before = makeLoadBalancer(all, 0, 0);
+  auto after = makeLoadBalancer(one_out, 0, 0);
+  for (int k = 0; k < 5000; ++k) {
+    const std::uint64_t h = hashKey("k" + std::to_string(k));
+    const std::size_t was = before->pick(PickRequest{.hash = h});
+    const std::size_t is = after->pick(PickRequest{.hash = h});
+    EXPECT_NE(is, 3u);
+    if (was != 3) {
+      EXPECT_EQ(is, was);
+    }
+  }
 }
 
 }  // namespace

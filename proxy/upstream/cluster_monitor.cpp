@@ -1,0 +1,397 @@
+#include "upstream/cluster_monitor.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "core/random.hpp"
+#include "net/address.hpp"
+
+namespace fairlead::upstream {
+namespace {
+
+using std::chrono::milliseconds;
+
+milliseconds millisUntil(ClusterMonitor::Clock::time_point t, ClusterMonitor::Clock::time_point now) {
+  return std::max(milliseconds(0), std::chrono::ceil<milliseconds>(t - now));
+}
+
+// A slow-start ramp is republished in twenty steps, no more often than every 100 ms.
+milliseconds rampStep(milliseconds window) { return std::max(milliseconds(100), window / 20); }
+
+struct Lookup {
+  std::weak_ptr<ClusterMonitor*> monitor;
+  std::size_t config_index = 0;
+};
+
+}  // namespace
+
+ClusterMonitor::ClusterMonitor(net::Loop& control, const ClusterConfig& config, EndpointIds& ids,
+                               std::size_t workers, std::shared_ptr<spdlog::logger> log, OnChange on_change)
+    : control_(control),
+      config_(config),
+      ids_(ids),
+      workers_(workers),
+      log_(std::move(log)),
+      on_change_(std::move(on_change)),
+      cluster_id_(ids.forCluster(config.name)),
+      self_(std::make_shared<ClusterMonitor*>(this)) {
+  if (config.max_requests_per_endpoint != 0) {
+    const QueueConfig queue = config.queue.value_or(QueueConfig{});
+    admission_ = std::make_shared<Admission>(config.max_requests_per_endpoint, queue.max);
+  }
+}
+
+ClusterMonitor::~ClusterMonitor() {
+  self_.reset();
+  tick_.close();
+  dns_timer_.close();
+}
+
+Result<std::unique_ptr<ClusterMonitor>> ClusterMonitor::create(net::Loop& control, const ClusterConfig& config,
+                                                               EndpointIds& ids, std::size_t workers,
+                                                               std::shared_ptr<spdlog::logger> log,
+                                                               OnChange on_change) {
+  std::unique_ptr<ClusterMonitor> monitor(
+      new ClusterMonitor(control, config, ids, workers, std::move(log), std::move(on_change)));
+  if (auto started = monitor->start(); !started) return tl::unexpected(started.error());
+  return monitor;
+}
+
+Result<> ClusterMonitor::start() {
+  auto init_timer = [](uv_loop_t* l, uv_timer_t* t) { return uv_timer_init(l, t); };
+  auto tick = net::UvHandle<uv_timer_t>::open(control_.raw(), this, init_timer);
+  if (!tick) return tl::unexpected(tick.error());
+  tick_ = std::move(*tick);
+  bool any_name = false;
+  for (std::size_t i = 0; i < config_.endpoints.size(); ++i) {
+    const HostPort& address = config_.endpoints[i].address;
+    auto resolved = net::resolveAllBlocking(address);
+    if (!resolved) {
+      return fail(Errc::ConfigInvalid,
+                  "cluster " + config_.name + ": endpoint " + address.toString() + ": " + resolved.error().detail);
+    }
+    any_name = any_name || !net::toSockaddr(address);
+    setAddresses(i, *resolved, true);
+  }
+  if (any_name) {
+    auto dns = net::UvHandle<uv_timer_t>::open(control_.raw(), this, init_timer);
+    if (!dns) return tl::unexpected(dns.error());
+    dns_timer_ = std::move(*dns);
+    const auto every = static_cast<std::uint64_t>(config_.dns_refresh.count());
+    uv_timer_start(
+        dns_timer_.get(),
+        [](uv_timer_t* t) {
+          if (t->data != nullptr) static_cast<ClusterMonitor*>(t->data)->refreshDns();
+        },
+        every, every);
+  }
+  rebuild();
+  return {};
+}
+
+std::unique_ptr<ClusterMonitor::Member> ClusterMonitor::makeMember(std::size_t config_index,
+                                                                   const sockaddr_storage& addr) {
+  const EndpointConfig& ec = config_.endpoints[config_index];
+  auto m = std::make_unique<Member>();
+  m->config_index = config_index;
+  Endpoint& e = m->endpoint;
+  e.address = ec.address;
+  e.sockaddr = addr;
+  e.authority = ec.address.toString();
+  e.peer = net::peerText(addr);
+  e.weight = ec.weight;
+  e.id = ids_.forAddress(e.peer);
+  // Workers count failures in a row; the one that completes a run asks us to eject.
+  e.shared = std::make_shared<SharedEndpoint>(
+      workers_, config_.outlier_detection.consecutive_failures,
+      [&control = control_, monitor = std::weak_ptr<ClusterMonitor*>(self_), peer = e.peer] {
+        control.post([monitor, peer] {
+          if (auto self = monitor.lock()) (*self)->onFailuresTripped(peer);
+        });
+      });
+  if (config_.health_check) {
+    const HealthCheckConfig& hc = *config_.health_check;
+    m->health.emplace(hc.healthy_threshold, hc.unhealthy_threshold);
+    Member* raw = m.get();
+    const std::uint64_t seed = core::mix64(static_cast<std::uint64_t>(Clock::now().time_since_epoch().count()) ^ e.id);
+    m->probe = std::make_unique<HealthProbe>(control_, e, hc, seed, [this, raw](bool passed, std::string reason) {
+      onCheckResult(*raw, passed, reason);
+    });
+  }
+  return m;
+}
+
+void ClusterMonitor::setAddresses(std::size_t config_index, const std::vector<sockaddr_storage>& addresses,
+                                  bool initial) {
+  std::vector<std::unique_ptr<Member>> next;
+  std::vector<std::unique_ptr<Member>> old = std::move(members_);
+  auto take = [&](auto pred) {
+    for (auto& m : old) {
+      if (m && pred(*m)) next.push_back(std::move(m));
+    }
+  };
+  take([&](const Member& m) { return m.config_index < config_index; });
+  for (const sockaddr_storage& addr : addresses) {
+    const std::string peer = net::peerText(addr);
+    auto same = std::find_if(old.begin(), old.end(), [&](const std::unique_ptr<Member>& m) {
+      return m && m->config_index == config_index && m->endpoint.peer == peer;
+    });
+    if (same != old.end()) {
+      next.push_back(std::move(*same));
+      continue;
+    }
+    next.push_back(makeMember(config_index, addr));
+    if (!initial) {
+      Member& joined = *next.back();
+      if (config_.slow_start.count() > 0) joined.ramp_since = Clock::now();
+      log_->info("cluster {}: endpoint {} ({}) joined", config_.name, joined.endpoint.peer, joined.endpoint.authority);
+    }
+  }
+  take([&](const Member& m) { return m.config_index > config_index; });
+  for (const auto& m : old) {
+    if (!m || m->config_index != config_index) continue;
+    // Requests in flight keep the snapshot that has it and finish; no new one is sent to it.
+    log_->info("cluster {}: endpoint {} ({}) left: no longer resolved", config_.name, m->endpoint.peer,
+               m->endpoint.authority);
+  }
+  members_ = std::move(next);
+}
+
+void ClusterMonitor::transition(Member& m, std::string what) {
+  ++m.transitions;
+  m.last_transition = std::move(what);
+}
+
+void ClusterMonitor::onCheckResult(Member& m, bool passed, const std::string& reason) {
+  const Health before = m.health->health();
+  if (!m.health->record(passed)) return;
+  const Health now = m.health->health();
+  if (now == Health::Healthy) {
+    transition(m, "healthy");
+    log_->info("cluster {}: endpoint {} healthy", config_.name, m.endpoint.peer);
+    if (before == Health::Unhealthy && config_.slow_start.count() > 0) m.ramp_since = Clock::now();
+    // A passing active check ends an ejection: the app says it is back.
+    if (m.ejected) {
+      m.ejected = false;
+      m.returned_at = Clock::now();
+      m.endpoint.shared->resetFailures();
+    }
+  } else {
+    transition(m, "unhealthy: " + reason);
+    log_->warn("cluster {}: endpoint {} unhealthy: {}", config_.name, m.endpoint.peer, reason);
+  }
+  rebuild();
+}
+
+void ClusterMonitor::onFailuresTripped(const std::string& peer) {
+  auto it = std::find_if(members_.begin(), members_.end(),
+                         [&](const std::unique_ptr<Member>& m) { return m->endpoint.peer == peer; });
+  if (it == members_.end() || (*it)->ejected || (*it)->draining) return;
+  Member& m = **it;
+  const OutlierConfig& od = config_.outlier_detection;
+  const auto ejected = static_cast<std::size_t>(
+      std::count_if(members_.begin(), members_.end(), [](const std::unique_ptr<Member>& x) { return x->ejected; }));
+  // The next run of failures may trip again, whatever we decide now.
+  m.endpoint.shared->resetFailures();
+  if (!mayEject(ejected, members_.size(), od.max_ejection_percent)) {
+    log_->warn("cluster {}: endpoint {} failed {} times in a row; not ejected: max_ejection_percent {}% reached",
+               config_.name, peer, od.consecutive_failures, od.max_ejection_percent);
+    return;
+  }
+  const auto now = Clock::now();
+  const auto back_for = m.ejections_total == 0 ? milliseconds(0)
+                                                : std::chrono::duration_cast<milliseconds>(now - m.returned_at);
+  m.ejections = decayedEjections(m.ejections, back_for, od.ejection_time) + 1;
+  const milliseconds duration = ejectionDuration(od.ejection_time, m.ejections);
+  m.ejected = true;
+  m.ejected_until = now + duration;
+  ++m.ejections_total;
+  transition(m, fmt::format("ejected for {} ms after {} failures in a row", duration.count(), od.consecutive_failures));
+  log_->warn("cluster {}: endpoint {} ejected for {} ms after {} failures in a row", config_.name, peer,
+             duration.count(), od.consecutive_failures);
+  rebuild();
+}
+
+bool ClusterMonitor::available(const Member& m) const noexcept {
+  return !m.draining && !m.ejected && (!m.health || m.health->health() == Health::Healthy);
+}
+
+void ClusterMonitor::rebuild() {
+  const auto now = Clock::now();
+  std::size_t healthy = 0;
+  std::size_t eligible = 0;
+  for (const auto& m : members_) {
+    if (m->draining) continue;
+    ++eligible;
+    if (available(*m)) ++healthy;
+  }
+  auto next = std::make_shared<ClusterSnapshot>();
+  next->config = config_;
+  next->id = cluster_id_;
+  next->admission = admission_;
+  next->panic = eligible > 0 && inPanic(healthy, eligible, config_.panic_threshold_percent);
+  for (auto& m : members_) {
+    Endpoint e = m->endpoint;
+    if (m->draining) {
+      e.pick_weight = 0;
+    } else if (next->panic) {
+      e.pick_weight = e.weight * kWeightScale;
+    } else if (!available(*m)) {
+      e.pick_weight = 0;
+    } else if (m->ramp_since) {
+      const auto since = std::chrono::duration_cast<milliseconds>(now - *m->ramp_since);
+      e.pick_weight = rampedWeight(e.weight, since, config_.slow_start);
+      if (since >= config_.slow_start) m->ramp_since.reset();
+    } else {
+      e.pick_weight = e.weight * kWeightScale;
+    }
+    next->endpoints.push_back(std::move(e));
+  }
+  armTick();
+  if (current_) {
+    const auto& was = current_->endpoints;
+    const bool same = next->panic == current_->panic && was.size() == next->endpoints.size() &&
+                      std::equal(was.begin(), was.end(), next->endpoints.begin(), [](const Endpoint& a, const Endpoint& b) {
+                        return a.peer == b.peer && a.pick_weight == b.pick_weight && a.shared == b.shared;
+                      });
+    if (same) return;
+    if (next->panic != current_->panic) {
+      if (next->panic) {
+        log_->warn("cluster {}: {} of {} endpoints healthy, below panic_threshold {}%: sending to all of them",
+                   config_.name, healthy, eligible, config_.panic_threshold_percent);
+      } else {
+        log_->info("cluster {}: {} of {} endpoints healthy: panic mode over", config_.name, healthy, eligible);
+      }
+    }
+  }
+  if (std::none_of(next->endpoints.begin(), next->endpoints.end(), [](const Endpoint& e) { return e.pick_weight > 0; })) {
+    log_->warn("cluster {}: no endpoint takes requests: they are answered 503", config_.name);
+  }
+  next->version = ++version_;
+  const bool first = !current_;
+  current_ = std::move(next);
+  if (!first) on_change_();
+}
+
+void ClusterMonitor::armTick() {
+  if (!tick_) return;
+  const auto now = Clock::now();
+  std::optional<Clock::time_point> due;
+  for (const auto& m : members_) {
+    std::optional<Clock::time_point> mine;
+    if (m->ejected) mine = m->ejected_until;
+    if (m->ramp_since) mine = std::min(mine.value_or(Clock::time_point::max()), now + rampStep(config_.slow_start));
+    if (mine && (!due || *mine < *due)) due = mine;
+  }
+  if (!due) {
+    uv_timer_stop(tick_.get());
+    return;
+  }
+  uv_timer_start(
+      tick_.get(),
+      [](uv_timer_t* t) {
+        if (t->data != nullptr) static_cast<ClusterMonitor*>(t->data)->onTick();
+      },
+      static_cast<std::uint64_t>(millisUntil(*due, now).count()), 0);
+}
+
+void ClusterMonitor::onTick() {
+  const auto now = Clock::now();
+  for (auto& m : members_) {
+    if (!m->ejected || m->ejected_until > now) continue;
+    m->ejected = false;
+    m->returned_at = now;
+    m->endpoint.shared->resetFailures();
+    if (config_.slow_start.count() > 0) m->ramp_since = now;
+    transition(*m, "back from ejection");
+    log_->info("cluster {}: endpoint {} back from ejection", config_.name, m->endpoint.peer);
+  }
+  rebuild();
+}
+
+void ClusterMonitor::refreshDns() {
+  if (lookups_pending_ != 0) return;  // the last round has not answered yet
+  for (std::size_t i = 0; i < config_.endpoints.size(); ++i) {
+    const HostPort& address = config_.endpoints[i].address;
+    if (net::toSockaddr(address)) continue;
+    auto* req = new uv_getaddrinfo_t{};
+    req->data = new Lookup{self_, i};
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    const int rc = uv_getaddrinfo(
+        control_.raw(), req,
+        [](uv_getaddrinfo_t* r, int status, addrinfo* found) {
+          std::unique_ptr<Lookup> lookup(static_cast<Lookup*>(r->data));
+          delete r;
+          if (auto self = lookup->monitor.lock()) (*self)->onResolved(lookup->config_index, status, found);
+          uv_freeaddrinfo(found);
+        },
+        address.host.c_str(), nullptr, &hints);
+    if (rc != 0) {
+      delete static_cast<Lookup*>(req->data);
+      delete req;
+      log_->warn("cluster {}: cannot resolve {}: {}", config_.name, address.host, uv_strerror(rc));
+      continue;
+    }
+    ++lookups_pending_;
+  }
+}
+
+void ClusterMonitor::onResolved(std::size_t config_index, int status, const addrinfo* found) {
+  --lookups_pending_;
+  const HostPort& address = config_.endpoints[config_index].address;
+  auto addresses = status == 0 ? net::sameFamilyAddresses(found, address.port) : std::vector<sockaddr_storage>{};
+  if (addresses.empty()) {
+    // A resolver that fails for a moment must not empty the cluster: keep what we had.
+    log_->warn("cluster {}: resolving {} failed ({}); keeping its last addresses", config_.name, address.host,
+               status == 0 ? "no address" : uv_strerror(status));
+    return;
+  }
+  setAddresses(config_index, addresses, false);
+  rebuild();
+}
+
+bool ClusterMonitor::drain(std::string_view address) {
+  bool found = false;
+  for (auto& m : members_) {
+    if (m->endpoint.peer != address && m->endpoint.authority != address) continue;
+    found = true;
+    if (m->draining) continue;
+    m->draining = true;
+    transition(*m, "draining");
+    log_->info("cluster {}: endpoint {} draining: no new requests", config_.name, m->endpoint.peer);
+  }
+  if (found) rebuild();
+  return found;
+}
+
+std::vector<EndpointStatus> ClusterMonitor::status() const {
+  std::vector<EndpointStatus> out;
+  for (std::size_t i = 0; i < members_.size(); ++i) {
+    const Member& m = *members_[i];
+    EndpointStatus s;
+    s.peer = m.endpoint.peer;
+    s.authority = m.endpoint.authority;
+    s.weight = m.endpoint.weight;
+    s.pick_weight = i < current_->endpoints.size() ? current_->endpoints[i].pick_weight : 0;
+    s.health = m.health ? m.health->health() : Health::Unknown;
+    s.ejected = m.ejected;
+    s.draining = m.draining;
+    s.ejections_total = m.ejections_total;
+    s.health_transitions_total = m.transitions;
+    s.last_transition = m.last_transition;
+    SharedEndpoint& shared = *m.endpoint.shared;
+    for (std::size_t w = 0; w < shared.workers(); ++w) {
+      const EndpointCounters& c = shared.counters(w);
+      s.active += c.active.load(std::memory_order_relaxed);
+      for (std::size_t k = 0; k < 6; ++k) s.responses_by_class[k] += c.responses_by_class[k].load(std::memory_order_relaxed);
+      for (std::size_t k = 0; k < kFailureKinds; ++k) s.failures[k] += c.failures[k].load(std::memory_order_relaxed);
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace fairlead::upstream

@@ -1,0 +1,119 @@
+// ClusterMonitor: everything the control thread knows about one cluster's endpoints, and the
+// snapshots it publishes from it. It resolves endpoint names (at start, then every dns_refresh,
+// on libuv's threadpool), runs the active health checks, ejects an endpoint that workers saw fail
+// too often in a row (outlier_detection), ramps recovered and new endpoints up (slow_start), takes
+// drained endpoints out, and goes into panic mode when too few are healthy. Each change becomes a
+// new immutable ClusterSnapshot whose pick weights say it all; on_change then hands it on to the
+// workers. Control loop only.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <spdlog/logger.h>
+
+#include "net/loop.hpp"
+#include "net/uv_handle.hpp"
+#include "upstream/cluster.hpp"
+#include "upstream/health.hpp"
+#include "upstream/health_probe.hpp"
+
+namespace fairlead::upstream {
+
+// What /clusters and /metrics show of one endpoint.
+struct EndpointStatus {
+  std::string peer;       // "ip:port"
+  std::string authority;  // as configured
+  std::uint32_t weight = 0;
+  std::uint32_t pick_weight = 0;
+  Health health = Health::Unknown;  // Unknown without active checks
+  bool ejected = false;
+  bool draining = false;
+  std::uint32_t ejections_total = 0;
+  std::uint64_t health_transitions_total = 0;
+  std::string last_transition;  // "unhealthy: connect: connection refused"
+  std::uint64_t active = 0;
+  std::uint64_t responses_by_class[6] = {};
+  std::uint64_t failures[kFailureKinds] = {};
+};
+
+class ClusterMonitor {
+ public:
+  using Clock = std::chrono::steady_clock;
+  using OnChange = std::function<void()>;
+
+  // Resolves the endpoints (blocking: start-up) and starts checks and refreshes.
+  static Result<std::unique_ptr<ClusterMonitor>> create(net::Loop& control, const ClusterConfig& config,
+                                                        EndpointIds& ids, std::size_t workers,
+                                                        std::shared_ptr<spdlog::logger> log, OnChange on_change);
+  ~ClusterMonitor();
+  ClusterMonitor(const ClusterMonitor&) = delete;
+  ClusterMonitor& operator=(const ClusterMonitor&) = delete;
+
+  const std::shared_ptr<const ClusterSnapshot>& current() const noexcept { return current_; }
+  // Takes an endpoint ("ip:port", or "host:port" as configured: all its addresses) out gently: no
+  // new requests, those in flight finish. False if the cluster has no such endpoint.
+  bool drain(std::string_view address);
+  std::vector<EndpointStatus> status() const;
+  const std::string& name() const noexcept { return config_.name; }
+
+ private:
+  struct Member {
+    std::size_t config_index = 0;
+    Endpoint endpoint;  // pick_weight is the snapshot's business
+    std::optional<HealthMachine> health;  // with active checks
+    std::unique_ptr<HealthProbe> probe;
+    bool ejected = false;
+    Clock::time_point ejected_until{};
+    Clock::time_point returned_at{};  // from the last ejection
+    std::uint32_t ejections = 0;       // recent ones, decaying: how long the next one lasts
+    std::uint32_t ejections_total = 0;
+    bool draining = false;
+    std::optional<Clock::time_point> ramp_since;  // slow start running
+    std::uint64_t transitions = 0;
+    std::string last_transition;
+  };
+
+  ClusterMonitor(net::Loop& control, const ClusterConfig& config, EndpointIds& ids, std::size_t workers,
+                 std::shared_ptr<spdlog::logger> log, OnChange on_change);
+  Result<> start();
+  // The members for one configured endpoint are now these addresses: new ones join (ramping up
+  // unless this is start-up), gone ones leave, the others keep their state.
+  void setAddresses(std::size_t config_index, const std::vector<sockaddr_storage>& addresses, bool initial);
+  std::unique_ptr<Member> makeMember(std::size_t config_index, const sockaddr_storage& addr);
+  void onCheckResult(Member& m, bool passed, const std::string& reason);
+  void onFailuresTripped(const std::string& peer);
+  void transition(Member& m, std::string what);
+  bool available(const Member& m) const noexcept;
+  // A new snapshot from the members' state, published when it differs from the current one.
+  void rebuild();
+  void armTick();
+  void onTick();
+  void refreshDns();
+  void onResolved(std::size_t config_index, int status, const addrinfo* found);
+
+  net::Loop& control_;
+  ClusterConfig config_;
+  EndpointIds& ids_;
+  std::size_t workers_;
+  std::shared_ptr<spdlog::logger> log_;
+  OnChange on_change_;
+  std::uint32_t cluster_id_;
+  std::shared_ptr<Admission> admission_;
+  std::vector<std::unique_ptr<Member>> members_;  // configured order, then the resolver's
+  std::shared_ptr<const ClusterSnapshot> current_;
+  std::uint64_t version_ = 0;
+  // Ejection ends and slow-start steps: one timer for the cluster, at the nearest of them.
+  net::UvHandle<uv_timer_t> tick_;
+  net::UvHandle<uv_timer_t> dns_timer_;
+  std::size_t lookups_pending_ = 0;
+  // Posts from workers and resolver callbacks find out through this whether we still exist.
+  std::shared_ptr<ClusterMonitor*> self_;
+};
+
+}  // namespace fairlead::upstream
