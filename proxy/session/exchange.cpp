@@ -131,9 +131,13 @@ void Exchange::endAttempt() noexcept {
 
 void Exchange::connectTo(const upstream::Endpoint& endpoint) {
   endpoint_ = &endpoint;
-  if (auto pooled = pool().acquire(this)) {
-    attach(std::move(pooled));
-    return;
+  // A retry never takes a pooled connection: after the keep-alive race, the other connections
+  // parked as long as the one that failed are likely closed by the app too.
+  if (retries_ == 0) {
+    if (auto pooled = pool().acquire(this)) {
+      attach(std::move(pooled));
+      return;
+    }
   }
   auto conn = upstream::UpstreamConnection::connect(ctx_.loop, endpoint, this);
   if (!conn) {
@@ -283,16 +287,17 @@ void Exchange::finish(bool reusable) noexcept {
 }
 
 void Exchange::failOrRetry(Error error, bool request_sent) {
+  const bool was_reused = conn_ && conn_->reused();
+  // A pooled connection the app closed before reading our request: says nothing of its health or
+  // its load, so it neither counts toward an ejection nor spends the retry budget.
+  const bool keep_alive_race = error.code == Errc::PeerReset && was_reused && !response_bytes_;
   if (attempt_counted_) {
     const upstream::Endpoint& endpoint = cluster_.endpoints[attempt_index_];
     countersOf(endpoint).failures[static_cast<std::size_t>(failureKind(error.code))].fetch_add(
         1, std::memory_order_relaxed);
-    // A request cut short by the keep-alive race says nothing about the endpoint's health.
-    const bool keep_alive_race = error.code == Errc::PeerReset && conn_ && conn_->reused() && !response_bytes_;
     if (!keep_alive_race) endpoint.shared->recordFailure();
   }
   endAttempt();
-  const bool was_reused = conn_ && conn_->reused();
   if (conn_) {
     upstream::discard(ctx_.loop, std::move(conn_));
   }
@@ -304,10 +309,10 @@ void Exchange::failOrRetry(Error error, bool request_sent) {
       .idempotent = idempotent_,
       .replayable = replayable_ && request_complete_,
       .retries_done = retries_,
-      .retry_budget = cluster_.config.retries.attempts,
+      .max_retries = cluster_.config.retries.attempts,
   };
   if (upstream::mayRetry(question)) {
-    if (ctx_.retryBudget(cluster_.id).tryRetry()) {
+    if (keep_alive_race || ctx_.retryBudget(cluster_.id).tryRetry()) {
       ++retries_;
       bump(ctx_.counters.upstream_retries_total);
       ctx_.log->debug("retrying request to {} after {} ({})", upstreamAddress(), toString(error.code),

@@ -3,7 +3,7 @@
 namespace fairlead::upstream {
 
 bool mayRetry(const RetryQuestion& q) noexcept {
-  if (q.retries_done >= q.retry_budget || q.response_started) return false;
+  if (q.retries_done >= q.max_retries || q.response_started) return false;
   // Never sent (connect refused or timed out): the app cannot have seen it.
   if (!q.request_sent) return q.error == Errc::ConnectRefused || q.error == Errc::ConnectTimeout;
   // The keep-alive race: a pooled connection the app had already closed. The app most likely never

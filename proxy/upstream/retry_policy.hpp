@@ -16,7 +16,7 @@ struct RetryQuestion {
   bool idempotent = false;
   bool replayable = false;         // the whole request is still held and can be resent
   std::uint32_t retries_done = 0;
-  std::uint32_t retry_budget = 0;
+  std::uint32_t max_retries = 0;  // retries.attempts
 };
 
 bool mayRetry(const RetryQuestion& q) noexcept;

@@ -14,7 +14,7 @@ struct Row {
 };
 
 // Fields: error, request_sent, connection_reused, response_started, idempotent, replayable,
-// retries_done, retry_budget.
+// retries_done, max_retries.
 const std::vector<Row>& table() {
   static const std::vector<Row> rows = {
       // Never sent: only connect failures go again, whatever the method.

@@ -1,0 +1,309 @@
+// Clusters under trouble, with real processes: the fairlead binary in front of small Python apps
+// (tests/support/upstream_app.py) that the tests kill, restart, overload and slow down, under a
+// steady load of real HTTP requests. Each test prints its per-second table.
+//
+// The runs are short by default; FAIRLEAD_SCENARIO_SECONDS=30 runs the long version of each, as
+// quoted in docs/operations.md.
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <regex>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "support/child_process.hpp"
+#include "support/load_client.hpp"
+
+namespace fairlead::test {
+namespace {
+
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+int scenarioSeconds(int fallback) {
+  const char* env = ::getenv("FAIRLEAD_SCENARIO_SECONDS");
+  return env != nullptr && std::atoi(env) > 0 ? std::atoi(env) : fallback;
+}
+
+std::uint16_t portIn(const std::string& out, const std::regex& pattern) {
+  std::smatch m;
+  if (!std::regex_search(out, m, pattern)) return 0;
+  return static_cast<std::uint16_t>(std::stoi(m[1]));
+}
+
+// One upstream_app.py process.
+class App {
+ public:
+  App(std::string name, std::vector<std::string> args = {}, std::uint16_t port = 0)
+      : name_(std::move(name)), args_(std::move(args)) {
+    start(port);
+  }
+  void start(std::uint16_t port) {
+    std::vector<std::string> argv = {"/usr/bin/python3", FAIRLEAD_SOURCE_DIR "/tests/support/upstream_app.py",
+                                      "--name", name_, "--port", std::to_string(port)};
+    argv.insert(argv.end(), args_.begin(), args_.end());
+    proc_ = std::make_unique<ChildProcess>(argv);
+    ASSERT_TRUE(proc_->waitForOutput("listening on"));
+    port_ = portIn(proc_->output(), std::regex(R"(listening on 127\.0\.0\.1:(\d+))"));
+  }
+  void kill() {
+    proc_->signal(SIGKILL);
+    proc_->waitForExit();
+  }
+  void restart() { start(port_); }
+  std::uint16_t port() const { return port_; }
+  // GET /stats straight from the app.
+  std::string stats() {
+    LoadClient direct(port_);
+    return direct.get("/stats").body;
+  }
+  int maxActive() { return std::atoi(field("max_active").c_str()); }
+  std::string field(const std::string& name) {
+    std::smatch m;
+    const std::string s = stats();
+    if (!std::regex_search(s, m, std::regex("\"" + name + "\": (\\[[^\\]]*\\]|[0-9]+)"))) return {};
+    return m[1];
+  }
+
+ private:
+  std::string name_;
+  std::vector<std::string> args_;
+  std::unique_ptr<ChildProcess> proc_;
+  std::uint16_t port_ = 0;
+};
+
+class Resilience : public ::testing::Test {
+ protected:
+  Resilience() {
+    char dir[] = "/tmp/fairlead-resilience-XXXXXX";
+    EXPECT_NE(::mkdtemp(dir), nullptr);
+    dir_ = dir;
+  }
+  ~Resilience() override {
+    fairlead_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // Starts fairlead on 127.0.0.1:0 with `clusters` (YAML) and `extra` top-level YAML.
+  void startFairlead(const std::string& clusters, const std::string& extra = "log: { access: off }\n") {
+    const std::string path = dir_ + "/fairlead.yaml";
+    std::ofstream(path) << "workers: 2\nlisteners:\n  - { name: public, address: 127.0.0.1:0 }\n"
+                        << "clusters:\n" << clusters << extra;
+    fairlead_ = std::make_unique<ChildProcess>(std::vector<std::string>{FAIRLEAD_BINARY, "-c", path});
+    ASSERT_TRUE(fairlead_->waitForOutput("listening on"));
+    port_ = portIn(fairlead_->output(), std::regex(R"(\(port (\d+)\))"));
+    ASSERT_NE(port_, 0);
+  }
+  static std::string endpoint(const App& app) {
+    return "      - { address: 127.0.0.1:" + std::to_string(app.port()) + " }\n";
+  }
+
+  std::string dir_;
+  std::unique_ptr<ChildProcess> fairlead_;
+  std::uint16_t port_ = 0;
+};
+
+// Done-when 1: 200 requests a second over three endpoints; one is killed, later restored.
+TEST_F(Resilience, KillingOneOfThreeEndpointsUnderLoadCostsOnlyItsRequestsInFlight) {
+  const int seconds = scenarioSeconds(12);
+  const int kill_at = seconds / 4;
+  const int restore_at = seconds / 2;
+  App a("a", {"--delay-ms", "5"});
+  App b("b", {"--delay-ms", "5"});
+  App c("c", {"--delay-ms", "5"});
+  ASSERT_NO_FATAL_FAILURE(startFairlead("  - name: app\n    endpoints:\n" + endpoint(a) + endpoint(b) + endpoint(c) +
+                                        "    health_check: { path: /healthz, interval: 1s, timeout: 500ms,"
+                                        " healthy_threshold: 2, unhealthy_threshold: 1 }\n"
+                                        "    slow_start: 3s\n"));
+  ASSERT_TRUE(fairlead_->waitForOutput("127.0.0.1:" + std::to_string(c.port()) + " healthy"));
+
+  LoadPlan plan;
+  plan.port = port_;
+  plan.rate = 200;
+  plan.duration = std::chrono::seconds(seconds);
+  plan.every_second = [&](int s) {
+    if (s == kill_at) c.kill();
+    if (s == restore_at) c.restart();
+  };
+  const auto results = runLoad(plan);
+  const auto table = perSecond(results, seconds);
+  std::cout << describe(table, {"a", "b", "c"});
+
+  int failed = 0;
+  for (const auto& r : results) failed += r.status == 0 || r.status >= 500;
+  // At 200/s, 5 ms per request and a third of them on c, about one request is in flight on c when
+  // it dies; those (on fresh connections, or not idempotent) are the only ones that may fail.
+  EXPECT_LE(failed, 3) << "requests that failed: " << failed;
+  // After the first health-check interval nothing fails.
+  for (int s = kill_at + 2; s < seconds; ++s) EXPECT_EQ(table[s].failed, 0) << "second " << s;
+  // c was out while dead.
+  for (int s = kill_at + 2; s < restore_at; ++s) EXPECT_EQ(table[s].by_body.count("c"), 0u) << "second " << s;
+  // Restored, c ramps up (slow start) to its third of the load.
+  const int last = seconds - 1;
+  ASSERT_GT(table[last].by_body.count("c"), 0u) << "c never came back";
+  int first_back = restore_at;
+  while (first_back < last && table[first_back].by_body.count("c") == 0) ++first_back;
+  const double share_first = table[first_back].by_body.at("c") / static_cast<double>(table[first_back].sent);
+  const double share_last = table[last].by_body.at("c") / static_cast<double>(table[last].sent);
+  EXPECT_LT(share_first, share_last) << "no slow start";
+  EXPECT_NEAR(share_last, 1.0 / 3, 0.1);
+}
+
+// Done-when 2: at most 4 requests at once on the app across 2 workers; the rest wait in order.
+TEST_F(Resilience, TheCapHoldsAcrossWorkersAndTheQueueIsFirstComeFirstServed) {
+  App app("app", {"--delay-ms", "50"});
+  ASSERT_NO_FATAL_FAILURE(startFairlead("  - name: app\n    endpoints:\n" + endpoint(app) +
+                                        "    max_requests_per_endpoint: 4\n    queue: { max: 64, timeout: 20s }\n"));
+  // 48 clients, five requests each, as fast as they are answered.
+  std::atomic<int> ok{0};
+  std::atomic<int> other{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 48; ++t) {
+    clients.emplace_back([&] {
+      LoadClient client(port_);
+      for (int i = 0; i < 5; ++i) (client.get("/").status == 200 ? ok : other)++;
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(ok.load(), 240);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(app.maxActive(), 4) << "the app saw more (or never) 4 at once";
+
+  // Order: twelve requests sent 30 ms apart, each taking 200 ms: four run, eight wait, and the app
+  // must see them in the order they were sent.
+  clients.clear();
+  for (int i = 0; i < 12; ++i) {
+    clients.emplace_back([&, i] {
+      std::this_thread::sleep_for(milliseconds(30 * i));
+      LoadClient client(port_);
+      EXPECT_EQ(client.get("/?delay=200", "X-Seq: " + std::to_string(i) + "\r\n").status, 200) << i;
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(app.field("seq"), "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]");
+  EXPECT_EQ(app.maxActive(), 4);
+}
+
+// Done-when 2: past the queue's size, or after its timeout, a request is answered 503 with
+// Retry-After, at once rather than after the app's pile.
+TEST_F(Resilience, QueueOverflowAndQueueTimeoutAre503WithRetryAfter) {
+  App app("app");
+  ASSERT_NO_FATAL_FAILURE(startFairlead("  - name: app\n    endpoints:\n" + endpoint(app) +
+                                        "    max_requests_per_endpoint: 4\n    queue: { max: 4, timeout: 5s }\n"));
+  std::vector<LoadResult> results(16);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 16; ++i) {
+    clients.emplace_back([&, i] {
+      LoadClient client(port_);
+      results[i] = client.get("/?delay=600");
+    });
+  }
+  for (auto& t : clients) t.join();
+  int ok = 0;
+  int refused = 0;
+  for (const auto& r : results) {
+    if (r.status == 200) ++ok;
+    if (r.status == 503) {
+      ++refused;
+      EXPECT_EQ(r.retry_after, "1");
+      EXPECT_LT(r.latency, milliseconds(500)) << "a refusal must not wait";
+    }
+  }
+  EXPECT_EQ(ok, 8);  // four at once, four from the queue
+  EXPECT_EQ(refused, 8);
+  EXPECT_LE(app.maxActive(), 4);
+}
+
+TEST_F(Resilience, AQueuedRequestThatWaitsTooLongIs503) {
+  App app("app");
+  ASSERT_NO_FATAL_FAILURE(startFairlead("  - name: app\n    endpoints:\n" + endpoint(app) +
+                                        "    max_requests_per_endpoint: 1\n    queue: { max: 10, timeout: 300ms }\n"));
+  std::thread blocker([&] {
+    LoadClient client(port_);
+    EXPECT_EQ(client.get("/?delay=1500").status, 200);
+  });
+  // The blocker holds the only slot once the app has it.
+  LoadClient poll(app.port());
+  const auto deadline = Clock::now() + std::chrono::seconds(5);
+  while (std::atoi(app.field("requests").c_str()) == 0 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  LoadClient client(port_);
+  const LoadResult r = client.get("/");
+  blocker.join();
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.retry_after, "1");
+  EXPECT_GE(r.latency, milliseconds(290));
+  EXPECT_LT(r.latency, milliseconds(1200));
+}
+
+// Done-when 3: the only endpoint restarts (down 3 s) under load; the app's keep-alive is 1 s and
+// it closes late (--lazy-close), so nearly every reused connection meets the keep-alive race.
+TEST_F(Resilience, TheOnlyEndpointRestartingFailsFastAndTheKeepAliveRaceNeverReachesAClient) {
+  const int seconds = scenarioSeconds(12);
+  const int kill_at = seconds / 3;
+  const int restore_at = kill_at + 3;
+  App app("app", {"--keepalive", "1", "--lazy-close"});
+  ASSERT_NO_FATAL_FAILURE(startFairlead("  - name: app\n    endpoints:\n" + endpoint(app), "log: { access: json }\n"));
+
+  // Bursts of 8 requests, one every 1.2 s: every pooled connection has been idle past the app's
+  // keep-alive when the next burst reuses it.
+  std::vector<LoadResult> results;
+  std::mutex mu;
+  const auto start = Clock::now();
+  std::vector<std::thread> clients;
+  std::atomic<bool> killed{false};
+  for (int t = 0; t < 8; ++t) {
+    clients.emplace_back([&] {
+      LoadClient client(port_);
+      for (auto at = start; at < start + std::chrono::seconds(seconds); at += milliseconds(1200)) {
+        std::this_thread::sleep_until(at);
+        LoadResult r = client.get("/", {}, std::chrono::seconds(5));
+        r.at = std::chrono::duration<double>(at - start).count();
+        std::lock_guard lock(mu);
+        results.push_back(std::move(r));
+      }
+    });
+  }
+  std::this_thread::sleep_until(start + std::chrono::seconds(kill_at));
+  app.kill();
+  killed = true;
+  std::this_thread::sleep_until(start + std::chrono::seconds(restore_at));
+  app.restart();
+  for (auto& t : clients) t.join();
+
+  int down = 0;
+  int up_failed = 0;
+  for (const auto& r : results) {
+    const bool in_gap = r.at >= kill_at - 0.05 && r.at < restore_at + 0.2;
+    if (in_gap) {
+      if (r.status != 200) {
+        ++down;
+        EXPECT_EQ(r.status, 502);
+        EXPECT_LT(r.latency, milliseconds(500)) << "a request during the gap must fail fast, not hang";
+      }
+    } else if (r.status != 200) {
+      ++up_failed;
+      ADD_FAILURE() << "at " << r.at << " s: status " << r.status << " " << r.error;
+    }
+  }
+  const std::string log = fairlead_->output();
+  std::ptrdiff_t retried = 0;
+  for (auto it = log.find("\"retries\":1"); it != std::string::npos; it = log.find("\"retries\":1", it + 1)) ++retried;
+  std::cout << "  requests " << results.size() << ", failed while the app was down " << down
+            << ", failed while it was up " << up_failed << ", retried after the keep-alive race " << retried << "\n";
+  EXPECT_GT(down, 0) << "the gap was not hit";
+  if (up_failed > 0) std::cout << log;
+  EXPECT_GT(retried, static_cast<std::ptrdiff_t>(results.size() / 8)) << "the keep-alive race was not frequent";
+}
+
+}  // namespace
+}  // namespace fairlead::test
