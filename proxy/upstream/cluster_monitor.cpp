@@ -265,7 +265,9 @@ void ClusterMonitor::rebuild() {
       }
     }
   }
-  if (std::none_of(next->endpoints.begin(), next->endpoints.end(), [](const Endpoint& e) { return e.pick_weight > 0; })) {
+  // At start-up, before the first checks, an empty set only means "not known yet".
+  if (current_ &&
+      std::none_of(next->endpoints.begin(), next->endpoints.end(), [](const Endpoint& e) { return e.pick_weight > 0; })) {
     log_->warn("cluster {}: no endpoint takes requests: they are answered 503", config_.name);
   }
   next->version = ++version_;

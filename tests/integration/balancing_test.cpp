@@ -1,9 +1,11 @@
 // Balancing over a cluster's endpoints (clusters[].balance, weights, hash_on), and retries going
 // to an endpoint not yet tried. Real sockets: RawClient -> Proxy -> two ScriptedUpstreams.
 #include <map>
+#include <set>
 #include <string>
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
 
 #include "support/integration_fixture.hpp"
 
@@ -72,6 +74,94 @@ TEST_F(Balancing, ARetryGoesToAnotherEndpoint) {
   }));
   const auto n = spread(30);
   EXPECT_EQ(n.at("b"), 30) << "every request must succeed through the live endpoint";
+}
+
+// Proxy::drainEndpoint: the endpoint gets no new request; one in flight on it finishes.
+TEST_F(Balancing, ADrainedEndpointFinishesWhatItHasAndGetsNothingNew) {
+  auto slowOr = [](std::string body) {
+    return [body](const Request& r) {
+      return r.target == "/slow" ? okWithBody(body).after(Millis(300)) : okWithBody(body);
+    };
+  };
+  upstream.setHandler(slowOr("a"));
+  other.setHandler(slowOr("b"));
+  ASSERT_NO_FATAL_FAILURE(startTwo(BalancePolicy::RoundRobin, 1, 1));
+  // Two slow requests at once: round robin puts one on each endpoint.
+  RawClient first(port());
+  RawClient second(port());
+  ASSERT_TRUE(first.send(get("/slow", "example.test")));
+  ASSERT_TRUE(second.send(get("/slow", "example.test")));
+  ASSERT_TRUE(other.waitForRequests(1));
+  ASSERT_TRUE(upstream.waitForRequests(1));
+
+  const std::string b = "127.0.0.1:" + std::to_string(other.port());
+  bool drained = false;
+  ASSERT_TRUE(proxy->runOnLoop([&](Proxy& p) { drained = p.drainEndpoint("app", b); }));
+  EXPECT_TRUE(drained);
+  const auto n = spread(20);
+  EXPECT_EQ(n.at("a"), 20);
+  EXPECT_EQ(n.count("b"), 0u);
+  std::multiset<std::string> finished;
+  for (RawClient* c : {&first, &second}) {
+    const auto r = c->readResponse();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    finished.insert(r->body);
+  }
+  EXPECT_EQ(finished, (std::multiset<std::string>{"a", "b"})) << "the request in flight on b must finish";
+  bool unknown = true;
+  ASSERT_TRUE(proxy->runOnLoop([&](Proxy& p) { unknown = p.drainEndpoint("app", "127.0.0.1:1"); }));
+  EXPECT_FALSE(unknown);
+}
+
+// The sidecar case: the app's only endpoint fails its health check, and still gets the requests
+// (panic mode, as an ALB fails open) rather than every client getting a 503.
+TEST_F(Balancing, AnUnhealthyOnlyEndpointStillGetsTraffic) {
+  upstream.setHandler([](const Request& r) {
+    return r.target == "/healthz" ? Action::respond("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n")
+                                  : okWithBody("a");
+  });
+  auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(16);
+  ProxyOptions options;
+  options.logger = std::make_shared<spdlog::logger>("health-test", sink);
+  ASSERT_NO_FATAL_FAILURE(start([](Config& c) { c.clusters[0].health_check = HealthCheckConfig{}; }, options));
+  // The first check fails and decides at once.
+  ASSERT_TRUE(proxy->waitForStats(
+      [&](const Stats&) {
+        for (const auto& line : sink->last_formatted()) {
+          if (line.find("unhealthy: status 503") != std::string::npos) return true;
+        }
+        return false;
+      },
+      "the endpoint marked unhealthy"));
+  RawClient client(port());
+  for (int i = 0; i < 5; ++i) {
+    const auto r = client.roundTrip(get("/", "example.test"));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->body, "a");
+  }
+}
+
+// With panic mode off (panic_threshold: 0%) and no endpoint healthy, fairlead answers 503 with
+// Retry-After at once instead of trying a dead endpoint.
+TEST_F(Balancing, NoHealthyEndpointWithoutPanicModeIs503) {
+  ClosedPort dead;
+  ASSERT_NO_FATAL_FAILURE(start([&](Config& c) {
+    c.clusters[0].endpoints = {EndpointConfig{HostPort{"127.0.0.1", dead.port()}, 1}};
+    c.clusters[0].health_check = HealthCheckConfig{};
+    c.clusters[0].health_check->tcp = true;
+    c.clusters[0].panic_threshold_percent = 0;
+  }));
+  std::optional<Response> r;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  do {
+    RawClient client(port());
+    r = client.roundTrip(get("/", "example.test"));
+  } while (r && r->status == 502 && std::chrono::steady_clock::now() < deadline);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(r->header("Retry-After"), "1");
+  EXPECT_EQ(proxy->stats().upstream_connections_total, 0u) << "a request was sent to the dead endpoint";
 }
 
 }  // namespace

@@ -52,7 +52,7 @@ class App {
     argv.insert(argv.end(), args_.begin(), args_.end());
     proc_ = std::make_unique<ChildProcess>(argv);
     ASSERT_TRUE(proc_->waitForOutput("listening on"));
-    port_ = portIn(proc_->output(), std::regex(R"(listening on 127\.0\.0\.1:(\d+))"));
+    port_ = portIn(proc_->output(), std::regex(R"(listening on [0-9.]+:(\d+))"));
   }
   void kill() {
     proc_->signal(SIGKILL);
@@ -64,6 +64,11 @@ class App {
   std::string stats() {
     LoadClient direct(port_);
     return direct.get("/stats").body;
+  }
+  // GET /control/... straight to the app.
+  void control(const std::string& what) {
+    LoadClient direct(port_);
+    EXPECT_EQ(direct.get("/control/" + what).status, 200) << what;
   }
   int maxActive() { return std::atoi(field("max_active").c_str()); }
   std::string field(const std::string& name) {
@@ -303,6 +308,109 @@ TEST_F(Resilience, TheOnlyEndpointRestartingFailsFastAndTheKeepAliveRaceNeverRea
   EXPECT_GT(down, 0) << "the gap was not hit";
   if (up_failed > 0) std::cout << log;
   EXPECT_GT(retried, static_cast<std::ptrdiff_t>(results.size() / 8)) << "the keep-alive race was not frequent";
+}
+
+// Passive checks: an endpoint that starts answering 503 is ejected after a run of failures, comes
+// back after ejection_time, and, still failing, is ejected again for twice as long.
+TEST_F(Resilience, AnEndpointAnswering503IsEjectedAndEjectedLongerTheNextTime) {
+  App a("a");
+  App b("b");
+  App c("c");
+  ASSERT_NO_FATAL_FAILURE(startFairlead("  - name: app\n    endpoints:\n" + endpoint(a) + endpoint(b) + endpoint(c) +
+                                        "    outlier_detection: { consecutive_failures: 3, ejection_time: 1s,"
+                                        " max_ejection_percent: 50 }\n"));
+  c.control("status/503");
+  LoadPlan plan;
+  plan.port = port_;
+  plan.rate = 100;
+  plan.threads = 4;
+  plan.duration = std::chrono::seconds(4);
+  const auto results = runLoad(plan);
+  std::cout << describe(perSecond(results, 4), {"a", "b", "c"});
+  int errors = 0;
+  for (const auto& r : results) errors += r.status == 503;
+  // Three in a row eject it (a few more may be in flight on other connections), then three more
+  // when it is back after 1 s; after that it is out for 2 s.
+  EXPECT_GE(errors, 6);
+  EXPECT_LE(errors, 12);
+  const std::string log = fairlead_->output();
+  EXPECT_NE(log.find(" ejected for 1000 ms after 3 failures in a row"), std::string::npos) << log;
+  EXPECT_NE(log.find(" ejected for 2000 ms after 3 failures in a row"), std::string::npos) << log;
+  EXPECT_NE(log.find(" back from ejection"), std::string::npos) << log;
+}
+
+// An endpoint that hangs (accepts, never answers, health checks included) is found out by the
+// active check's timeout; after that no request waits for it.
+TEST_F(Resilience, AHangingEndpointIsTakenOutByItsHealthCheckTimeout) {
+  App a("a");
+  App b("b");
+  App c("c");
+  ASSERT_NO_FATAL_FAILURE(startFairlead("  - name: app\n    endpoints:\n" + endpoint(a) + endpoint(b) + endpoint(c) +
+                                        "    response_timeout: 1s\n"
+                                        "    health_check: { path: /healthz, interval: 500ms, timeout: 300ms,"
+                                        " unhealthy_threshold: 1 }\n"));
+  ASSERT_TRUE(fairlead_->waitForOutput("127.0.0.1:" + std::to_string(c.port()) + " healthy"));
+  LoadPlan plan;
+  plan.port = port_;
+  plan.rate = 60;
+  plan.threads = 12;  // a thread stuck on c for a second must not stall the whole load
+  plan.duration = std::chrono::seconds(5);
+  plan.every_second = [&](int s) {
+    if (s == 1) c.control("hang");
+  };
+  const auto results = runLoad(plan);
+  const auto table = perSecond(results, 5);
+  std::cout << describe(table, {"a", "b", "c"});
+  EXPECT_TRUE(fairlead_->waitForOutput("127.0.0.1:" + std::to_string(c.port()) + " unhealthy: no answer within 300 ms"));
+  int timed_out = 0;
+  for (const auto& r : results) timed_out += r.status == 504;
+  // Those sent to c in the ~0.8 s before its check failed: about a third of 60/s.
+  EXPECT_LE(timed_out, 25);
+  for (int s = 3; s < 5; ++s) {
+    EXPECT_EQ(table[s].failed, 0) << "second " << s;
+    EXPECT_EQ(table[s].by_body.count("c"), 0u) << "second " << s;
+  }
+}
+
+// DNS: an endpoint given by name follows what the name resolves to. The test runs fairlead in a
+// mount namespace of its own where /etc/hosts is a file the test rewrites (root only: unshare).
+TEST_F(Resilience, ANameThatResolvesElsewhereMovesTheTrafficAndLetsRequestsInFlightFinish) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root for a private /etc/hosts (unshare --mount)";
+  App first("first", {"--host", "127.0.0.2"});
+  App second("second", {"--host", "127.0.0.3"}, first.port());
+  const std::string hosts = dir_ + "/hosts";
+  std::ofstream(hosts) << "127.0.0.1 localhost\n127.0.0.2 svc.test\n";
+  const std::string config = dir_ + "/fairlead.yaml";
+  std::ofstream(config) << "workers: 2\nlisteners:\n  - { name: public, address: 127.0.0.1:0 }\n"
+                        << "clusters:\n  - name: app\n    endpoints: [{ address: svc.test:" << first.port() << " }]\n"
+                        << "    dns_refresh: 300ms\nlog: { access: off }\n";
+  fairlead_ = std::make_unique<ChildProcess>(std::vector<std::string>{
+      "/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+      "mount --bind " + hosts + " /etc/hosts && exec " FAIRLEAD_BINARY " -c " + config});
+  ASSERT_TRUE(fairlead_->waitForOutput("listening on"));
+  port_ = portIn(fairlead_->output(), std::regex(R"(\(port (\d+)\))"));
+  LoadClient client(port_);
+  EXPECT_EQ(client.get("/").body, "first");
+
+  // A slow request on the old address, then the name moves.
+  LoadResult slow;
+  std::thread in_flight([&] {
+    LoadClient other(port_);
+    slow = other.get("/?delay=1500");
+  });
+  const auto deadline = Clock::now() + std::chrono::seconds(5);
+  LoadClient direct(first.port());
+  while (Clock::now() < deadline && std::atoi(first.field("requests").c_str()) < 2) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  // Rewritten in place: the bind mount follows the file, not its name.
+  std::ofstream(hosts, std::ios::trunc) << "127.0.0.1 localhost\n127.0.0.3 svc.test\n";
+  ASSERT_TRUE(fairlead_->waitForOutput("endpoint 127.0.0.3:" + std::to_string(first.port()) + " (svc.test:"));
+  ASSERT_TRUE(fairlead_->waitForOutput("endpoint 127.0.0.2:" + std::to_string(first.port()) + " (svc.test:"));
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(client.get("/").body, "second") << i;
+  in_flight.join();
+  EXPECT_EQ(slow.status, 200) << slow.error;
+  EXPECT_EQ(slow.body, "first");
 }
 
 }  // namespace

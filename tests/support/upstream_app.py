@@ -6,10 +6,10 @@ the way an app does in production. Every response body is the app's --name, so a
 which endpoint answered. It counts requests in progress and remembers the most it ever had at once
 (GET /stats, as JSON), and the order of the X-Seq headers it was sent.
 
-  GET /healthz            200 "ok"; 503 once --unhealthy or after /control/unhealthy
+  GET /healthz            200 "ok"; 503 after /control/status/5xx; no answer after /control/hang
   GET /stats              {"name", "requests", "max_active", "seq"}
   GET /control/status/N   from now on answer other requests with status N
-  GET /control/hang       from now on never answer other requests (until the process ends)
+  GET /control/hang       from now on answer nothing else, health checks included
   anything else           sleep --delay-ms (or ?delay=MS), then 200 (or the status set) with the name
 
 An idle keep-alive connection is closed after --keepalive seconds, as uvicorn does. With
@@ -32,6 +32,7 @@ from urllib.parse import parse_qs, urlparse
 
 def main():
     parser = argparse.ArgumentParser()
+    parser.add_argument("--host", default="127.0.0.1", help="any 127.x.y.z: several apps on one port")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--name", default="app")
     parser.add_argument("--delay-ms", type=int, default=0)
@@ -74,7 +75,10 @@ def main():
             url = urlparse(self.path)
             if url.path == "/healthz":
                 with lock:
-                    healthy = state["status"] < 500 and not state["hang"]
+                    healthy = state["status"] < 500
+                    hang = state["hang"]
+                if hang:
+                    time.sleep(600)
                 self.answer(200 if healthy else 503, "ok" if healthy else "unhealthy")
                 return
             if url.path == "/stats":
@@ -112,8 +116,8 @@ def main():
         daemon_threads = True
         request_queue_size = 256
 
-    server = Server(("127.0.0.1", args.port), Handler)
-    print(f"listening on 127.0.0.1:{server.server_address[1]}", flush=True)
+    server = Server((args.host, args.port), Handler)
+    print(f"listening on {args.host}:{server.server_address[1]}", flush=True)
     server.serve_forever()
 
 
