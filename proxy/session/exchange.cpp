@@ -471,9 +471,11 @@ void Exchange::completeResponse(bool nothing_followed) noexcept {
   response_complete_ = false;
   const http::Headers& trailers = *std::exchange(trailers_, nullptr);
   if (switching_) {
-    // The connection now belongs to the tunnel: never back to the pool.
+    // The connection now belongs to the tunnel: never back to the pool. A WebSocket is not one of
+    // the requests max_requests_per_endpoint counts (the app serves it beside them): its slot goes.
     tunnel_ = true;
     conn_->timer().stop();
+    if (std::exchange(holds_slot_, false)) cluster_.admission->release(cluster_.endpoints[attempt_index_].shared);
     listener_.onResponseComplete(trailers);
     return;
   }

@@ -1,0 +1,48 @@
+#!/usr/bin/python3
+"""The slow endpoint of bench scenario 9: answers like the origin ("hello world\\n", 12 bytes) after
+--delay-ms, over HTTP/1.1 keep-alive, one thread per connection. GET /__count answers how many
+requests it has served, so the bench can tell what share of the load each proxy sent here."""
+import argparse
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--delay-ms", type=float, default=20)
+    a = ap.parse_args()
+    lock = threading.Lock()
+    served = [0]
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *unused):
+            pass
+
+        def do_GET(self):
+            if self.path == "/__count":
+                with lock:
+                    body = str(served[0]).encode()
+            else:
+                time.sleep(a.delay_ms / 1000)
+                with lock:
+                    served[0] += 1
+                body = b"hello world\n"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    class Server(ThreadingHTTPServer):
+        allow_reuse_address = True
+        daemon_threads = True
+        request_queue_size = 1024
+
+    Server(("127.0.0.1", a.port), Handler).serve_forever()
+
+
+if __name__ == "__main__":
+    main()
