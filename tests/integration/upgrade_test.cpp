@@ -110,5 +110,27 @@ TEST_F(Upgrade, DeclinedUpgradeIsAnOrdinaryResponse) {
   EXPECT_EQ(upstream.request(1).target, "/after");
 }
 
+// A WebSocket is not one of the requests max_requests_per_endpoint counts: once upgraded it gives
+// its slot back, so open sockets cannot starve ordinary requests.
+TEST_F(Upgrade, AnOpenWebSocketDoesNotHoldARequestSlot) {
+  upstream.setHandler([](const Request& req) {
+    if (req.target != "/ws") return defaultResponse();
+    return Action::respondThenEcho(std::string(kSwitching));
+  });
+  ASSERT_NO_FATAL_FAILURE(start([](Config& c) {
+    c.clusters[0].max_requests_per_endpoint = 1;
+    c.clusters[0].queue = QueueConfig{10, 300ms};
+  }));
+  RawClient socket(port());
+  ASSERT_TRUE(socket.send(kUpgradeRequest));
+  const auto switched = socket.readResponse();
+  ASSERT_TRUE(switched);
+  ASSERT_EQ(switched->status, 101);
+  RawClient client(port());
+  const auto r = client.roundTrip(get("/", "example.test"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
 }  // namespace
 }  // namespace fairlead::test
