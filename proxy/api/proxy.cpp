@@ -206,6 +206,12 @@ Stats Proxy::stats() const {
   return out;
 }
 
+std::vector<ClusterStats> Proxy::clusters() const {
+  std::vector<ClusterStats> out;
+  for (const auto& m : impl_->monitors) out.push_back(m->stats());
+  return out;
+}
+
 std::vector<std::uint16_t> Proxy::listenerPorts() const { return impl_->ports; }
 
 }  // namespace fairlead

@@ -369,29 +369,42 @@ bool ClusterMonitor::drain(std::string_view address) {
   return found;
 }
 
-std::vector<EndpointStatus> ClusterMonitor::status() const {
-  std::vector<EndpointStatus> out;
+ClusterStats ClusterMonitor::stats() const {
+  ClusterStats out;
+  out.name = config_.name;
+  out.panic = current_->panic;
+  if (admission_) {
+    out.queued = admission_->queued();
+    out.queue_waits_total = admission_->waitsTotal();
+    out.queue_wait_ms_total = admission_->waitMillisTotal();
+    out.queue_overflows_total = admission_->overflowsTotal();
+  }
   for (std::size_t i = 0; i < members_.size(); ++i) {
     const Member& m = *members_[i];
-    EndpointStatus s;
-    s.peer = m.endpoint.peer;
+    EndpointStats s;
+    s.address = m.endpoint.peer;
     s.authority = m.endpoint.authority;
     s.weight = m.endpoint.weight;
     s.pick_weight = i < current_->endpoints.size() ? current_->endpoints[i].pick_weight : 0;
-    s.health = m.health ? m.health->health() : Health::Unknown;
+    s.health = toString(m.health ? m.health->health() : Health::Unknown);
     s.ejected = m.ejected;
     s.draining = m.draining;
     s.ejections_total = m.ejections_total;
     s.health_transitions_total = m.transitions;
     s.last_transition = m.last_transition;
+    std::uint64_t failures[kFailureKinds] = {};
     SharedEndpoint& shared = *m.endpoint.shared;
     for (std::size_t w = 0; w < shared.workers(); ++w) {
       const EndpointCounters& c = shared.counters(w);
-      s.active += c.active.load(std::memory_order_relaxed);
+      s.active_requests += c.active.load(std::memory_order_relaxed);
       for (std::size_t k = 0; k < 6; ++k) s.responses_by_class[k] += c.responses_by_class[k].load(std::memory_order_relaxed);
-      for (std::size_t k = 0; k < kFailureKinds; ++k) s.failures[k] += c.failures[k].load(std::memory_order_relaxed);
+      for (std::size_t k = 0; k < kFailureKinds; ++k) failures[k] += c.failures[k].load(std::memory_order_relaxed);
     }
-    out.push_back(std::move(s));
+    s.failures_connect = failures[static_cast<std::size_t>(FailureKind::Connect)];
+    s.failures_reset = failures[static_cast<std::size_t>(FailureKind::Reset)];
+    s.failures_timeout = failures[static_cast<std::size_t>(FailureKind::Timeout)];
+    s.failures_server_error = failures[static_cast<std::size_t>(FailureKind::ServerError)];
+    out.endpoints.push_back(std::move(s));
   }
   return out;
 }

@@ -17,6 +17,8 @@
 
 #include <spdlog/logger.h>
 
+#include <fairlead/stats.hpp>
+
 #include "net/loop.hpp"
 #include "net/uv_handle.hpp"
 #include "upstream/cluster.hpp"
@@ -24,23 +26,6 @@
 #include "upstream/health_probe.hpp"
 
 namespace fairlead::upstream {
-
-// What /clusters and /metrics show of one endpoint.
-struct EndpointStatus {
-  std::string peer;       // "ip:port"
-  std::string authority;  // as configured
-  std::uint32_t weight = 0;
-  std::uint32_t pick_weight = 0;
-  Health health = Health::Unknown;  // Unknown without active checks
-  bool ejected = false;
-  bool draining = false;
-  std::uint32_t ejections_total = 0;
-  std::uint64_t health_transitions_total = 0;
-  std::string last_transition;  // "unhealthy: connect: connection refused"
-  std::uint64_t active = 0;
-  std::uint64_t responses_by_class[6] = {};
-  std::uint64_t failures[kFailureKinds] = {};
-};
 
 class ClusterMonitor {
  public:
@@ -59,7 +44,8 @@ class ClusterMonitor {
   // Takes an endpoint ("ip:port", or "host:port" as configured: all its addresses) out gently: no
   // new requests, those in flight finish. False if the cluster has no such endpoint.
   bool drain(std::string_view address);
-  std::vector<EndpointStatus> status() const;
+  // For /clusters and /metrics: every endpoint's state and counters, summed over the workers.
+  ClusterStats stats() const;
   const std::string& name() const noexcept { return config_.name; }
 
  private:

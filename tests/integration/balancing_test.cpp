@@ -109,6 +109,24 @@ TEST_F(Balancing, ADrainedEndpointFinishesWhatItHasAndGetsNothingNew) {
     finished.insert(r->body);
   }
   EXPECT_EQ(finished, (std::multiset<std::string>{"a", "b"})) << "the request in flight on b must finish";
+
+  // What /clusters will show: per-endpoint state and counters, summed over workers.
+  std::vector<ClusterStats> clusters;
+  ASSERT_TRUE(proxy->runOnLoop([&](Proxy& p) { clusters = p.clusters(); }));
+  ASSERT_EQ(clusters.size(), 1u);
+  ASSERT_EQ(clusters[0].endpoints.size(), 2u);
+  const EndpointStats& ea = clusters[0].endpoints[0];
+  const EndpointStats& eb = clusters[0].endpoints[1];
+  EXPECT_EQ(eb.address, b);
+  EXPECT_TRUE(eb.draining);
+  EXPECT_EQ(eb.pick_weight, 0u);
+  EXPECT_EQ(eb.last_transition, "draining");
+  EXPECT_EQ(eb.responses_by_class[2], 1u);
+  EXPECT_EQ(ea.responses_by_class[2], 21u);
+  EXPECT_FALSE(ea.draining);
+  EXPECT_EQ(ea.pick_weight, 100u);
+  EXPECT_EQ(ea.active_requests + eb.active_requests, 0u);
+  EXPECT_EQ(ea.health, "unknown");
   bool unknown = true;
   ASSERT_TRUE(proxy->runOnLoop([&](Proxy& p) { unknown = p.drainEndpoint("app", "127.0.0.1:1"); }));
   EXPECT_FALSE(unknown);
@@ -162,6 +180,11 @@ TEST_F(Balancing, NoHealthyEndpointWithoutPanicModeIs503) {
   EXPECT_EQ(r->status, 503);
   EXPECT_EQ(r->header("Retry-After"), "1");
   EXPECT_EQ(proxy->stats().upstream_connections_total, 0u) << "a request was sent to the dead endpoint";
+  std::vector<ClusterStats> clusters;
+  ASSERT_TRUE(proxy->runOnLoop([&](Proxy& p) { clusters = p.clusters(); }));
+  EXPECT_EQ(clusters.at(0).endpoints.at(0).health, "unhealthy");
+  EXPECT_EQ(clusters.at(0).endpoints.at(0).last_transition, "unhealthy: connect: connection refused");
+  EXPECT_FALSE(clusters.at(0).panic);
 }
 
 }  // namespace

@@ -45,6 +45,9 @@ class Proxy {
   bool drainEndpoint(std::string_view cluster, std::string_view address);
 
   Stats stats() const;
+  // Every cluster's endpoints: health, ejections, weights, requests in flight and by status class,
+  // failures by kind, and the queue. On the caller's loop.
+  std::vector<ClusterStats> clusters() const;
   // Ports the listeners are bound to, in config order (useful with port 0).
   std::vector<std::uint16_t> listenerPorts() const;
 

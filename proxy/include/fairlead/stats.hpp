@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 namespace fairlead {
 
@@ -19,6 +21,38 @@ struct Stats {
   std::uint64_t client_send_timeouts = 0;  // cut for taking no response bytes (response_send_idle)
   std::uint64_t bytes_received = 0;  // from clients
   std::uint64_t bytes_sent = 0;      // to clients
+};
+
+// One endpoint of a cluster as its monitor sees it (Proxy::clusters()).
+struct EndpointStats {
+  std::string address;    // "ip:port" as resolved
+  std::string authority;  // "host:port" as configured
+  std::uint32_t weight = 0;       // configured
+  std::uint32_t pick_weight = 0;  // what the balancers use now: weight × 100, ramped; 0: no new requests
+  std::string health;             // "healthy", "unhealthy", or "unknown" (no active checks, or none yet)
+  bool ejected = false;
+  bool draining = false;
+  std::uint64_t ejections_total = 0;
+  std::uint64_t health_transitions_total = 0;
+  std::string last_transition;  // "unhealthy: connect: connection refused", "ejected for 30000 ms ..."
+  std::uint64_t active_requests = 0;
+  std::uint64_t responses_by_class[6] = {};  // index 1..5: 1xx..5xx, from this endpoint
+  // Failed attempts by kind: connect (refused or failed), reset (closed, reset, malformed response),
+  // timeout (connect or response), server_error (a 5xx answer).
+  std::uint64_t failures_connect = 0;
+  std::uint64_t failures_reset = 0;
+  std::uint64_t failures_timeout = 0;
+  std::uint64_t failures_server_error = 0;
+};
+
+struct ClusterStats {
+  std::string name;
+  bool panic = false;             // too few healthy endpoints: sending to all of them
+  std::uint64_t queued = 0;       // requests waiting for a slot now (max_requests_per_endpoint)
+  std::uint64_t queue_waits_total = 0;     // requests that waited and got a slot
+  std::uint64_t queue_wait_ms_total = 0;   // their waits, added up
+  std::uint64_t queue_overflows_total = 0; // requests refused: every slot taken and the queue full
+  std::vector<EndpointStats> endpoints;
 };
 
 }  // namespace fairlead
