@@ -27,7 +27,7 @@ upstream::FailureKind failureKind(Errc code) noexcept {
 }  // namespace
 
 Exchange::Exchange(WorkerContext& ctx, const upstream::ClusterSnapshot& cluster, Listener& listener)
-    : ctx_(ctx), cluster_(cluster), queue_timer_(ctx.loop, this, &Exchange::onQueueTimeout), listener_(listener) {}
+    : ctx_(ctx), cluster_(cluster), wait_timer_(ctx.loop, this, &Exchange::onWaitTimer), listener_(listener) {}
 
 Exchange::~Exchange() { abort(); }
 
@@ -46,15 +46,12 @@ void Exchange::connectToNext() {
   const std::size_t i =
       ctx_.balancers.forCluster(cluster_).pick(upstream::PickRequest{.hash = hash_, .tried = tried_});
   if (i == upstream::LoadBalancer::kNone) {
-    done_ = true;
-    upstream_end_ = Clock::now();
-    listener_.onExchangeFailed(
-        Error{Errc::NoHealthyEndpoint, Side::Upstream, 0, "no endpoint of cluster " + cluster_.config.name + " takes requests"},
-        false);
+    failSoon(Error{Errc::NoHealthyEndpoint, Side::Upstream, 0,
+                   "no endpoint of cluster " + cluster_.config.name + " takes requests"});
     return;
   }
   if (!cluster_.admission) {
-    beginAttempt(i, false);
+    beginAttempt(cluster_.endpoints[i], i, false);
     return;
   }
   ticket_ = std::make_shared<upstream::Admission::Ticket>(
@@ -63,70 +60,78 @@ void Exchange::connectToNext() {
   switch (decision.outcome) {
     case upstream::Admission::Outcome::Granted:
       ticket_.reset();
-      beginAttempt(decision.endpoint, true);
+      beginAttempt(cluster_.endpoints[decision.endpoint], decision.endpoint, true);
       return;
     case upstream::Admission::Outcome::Queued:
-      queue_timer_.start(cluster_.config.queue.value_or(QueueConfig{}).timeout);
+      wait_timer_.start(cluster_.config.queue.value_or(QueueConfig{}).timeout);
       return;
     case upstream::Admission::Outcome::QueueFull:
       ticket_.reset();
-      done_ = true;
-      upstream_end_ = Clock::now();
-      listener_.onExchangeFailed(Error{Errc::Overloaded, Side::Upstream, 0,
-                                       "every endpoint at max_requests_per_endpoint and the queue full"},
-                                 false);
+      failSoon(Error{Errc::Overloaded, Side::Upstream, 0,
+                     "every endpoint at max_requests_per_endpoint and the queue full"});
       return;
   }
 }
 
-void Exchange::onSlotGranted(const std::shared_ptr<upstream::SharedEndpoint>& endpoint) noexcept {
-  queue_timer_.stop();
-  ticket_.reset();
-  const auto& endpoints = cluster_.endpoints;
-  const auto it = std::find_if(endpoints.begin(), endpoints.end(),
-                               [&](const upstream::Endpoint& e) { return e.shared == endpoint; });
-  if (it == endpoints.end()) {
-    // The slot is on an endpoint that joined after this request's snapshot: pass it on, pick again.
-    cluster_.admission->release(endpoint);
-    connectToNext();
-    return;
-  }
-  beginAttempt(static_cast<std::size_t>(it - endpoints.begin()), true);
+void Exchange::failSoon(Error error) {
+  deferred_failure_ = std::move(error);
+  wait_timer_.start(std::chrono::milliseconds(0));
 }
 
-void Exchange::onQueueTimeout(void* self) noexcept {
+void Exchange::onSlotGranted(const std::shared_ptr<const upstream::ClusterSnapshot>& cluster,
+                             std::size_t index) noexcept {
+  wait_timer_.stop();
+  ticket_.reset();
+  const upstream::Endpoint& granted = cluster->endpoints[index];
+  const auto& ours = cluster_.endpoints;
+  const auto it = std::find_if(ours.begin(), ours.end(),
+                               [&](const upstream::Endpoint& e) { return e.shared == granted.shared; });
+  if (it != ours.end()) {
+    beginAttempt(*it, static_cast<std::size_t>(it - ours.begin()), true);
+    return;
+  }
+  // The endpoint joined after this request's snapshot was taken: use the one it is in.
+  granted_cluster_ = cluster;
+  beginAttempt(granted, upstream::LoadBalancer::kNone, true);
+}
+
+void Exchange::onWaitTimer(void* self) noexcept {
   auto* ex = static_cast<Exchange*>(self);
-  // Not in the queue any more: its grant is on the way, and will be used.
-  if (!ex->cluster_.admission->cancel(ex->ticket_)) return;
-  ex->ticket_.reset();
+  Error error;
+  if (ex->deferred_failure_) {
+    error = *std::exchange(ex->deferred_failure_, std::nullopt);
+  } else {
+    // Not in the queue any more: its grant is on the way, and will be used.
+    if (!ex->cluster_.admission->cancel(ex->ticket_)) return;
+    ex->ticket_.reset();
+    error = Error{Errc::Overloaded, Side::Upstream, 0, "waited queue.timeout for a slot"};
+  }
   ex->done_ = true;
   ex->upstream_end_ = Clock::now();
-  ex->listener_.onExchangeFailed(Error{Errc::Overloaded, Side::Upstream, 0, "waited queue.timeout for a slot"},
-                                 false);
+  ex->listener_.onExchangeFailed(error, false);
 }
 
 void Exchange::stopWaiting() noexcept {
+  wait_timer_.stop();
+  deferred_failure_.reset();
   if (!ticket_) return;
-  queue_timer_.stop();
-  ticket_->waiter = nullptr;  // a grant already on its way passes the slot on
+  ticket_->waiter = nullptr;  // a grant already on its way gives the slot back
   cluster_.admission->cancel(ticket_);
   ticket_.reset();
 }
 
-void Exchange::beginAttempt(std::size_t index, bool holds_slot) {
+void Exchange::beginAttempt(const upstream::Endpoint& endpoint, std::size_t index, bool holds_slot) {
   if (index < 64) tried_ |= std::uint64_t{1} << index;
-  attempt_index_ = index;
   attempt_counted_ = true;
   holds_slot_ = holds_slot;
-  countersOf(cluster_.endpoints[index]).active.fetch_add(1, std::memory_order_relaxed);
-  connectTo(cluster_.endpoints[index]);
+  countersOf(endpoint).active.fetch_add(1, std::memory_order_relaxed);
+  connectTo(endpoint);
 }
 
 void Exchange::endAttempt() noexcept {
   if (!std::exchange(attempt_counted_, false)) return;
-  const upstream::Endpoint& endpoint = cluster_.endpoints[attempt_index_];
-  countersOf(endpoint).active.fetch_sub(1, std::memory_order_relaxed);
-  if (std::exchange(holds_slot_, false)) cluster_.admission->release(endpoint.shared);
+  countersOf(*endpoint_).active.fetch_sub(1, std::memory_order_relaxed);
+  if (std::exchange(holds_slot_, false)) cluster_.admission->release(endpoint_->shared);
 }
 
 void Exchange::connectTo(const upstream::Endpoint& endpoint) {
@@ -292,7 +297,7 @@ void Exchange::failOrRetry(Error error, bool request_sent) {
   // its load, so it neither counts toward an ejection nor spends the retry budget.
   const bool keep_alive_race = error.code == Errc::PeerReset && was_reused && !response_bytes_;
   if (attempt_counted_) {
-    const upstream::Endpoint& endpoint = cluster_.endpoints[attempt_index_];
+    const upstream::Endpoint& endpoint = *endpoint_;
     countersOf(endpoint).failures[static_cast<std::size_t>(failureKind(error.code))].fetch_add(
         1, std::memory_order_relaxed);
     if (!keep_alive_race) endpoint.shared->recordFailure();
@@ -436,7 +441,7 @@ void Exchange::onUpstreamTimeout(upstream::UpstreamConnection&) noexcept {
 int Exchange::onHead(http::MessageHead& head) noexcept {
   response_head_final_ = head.status >= 200 || head.status == 101;
   if (response_head_final_ && attempt_counted_) {
-    const upstream::Endpoint& endpoint = cluster_.endpoints[attempt_index_];
+    const upstream::Endpoint& endpoint = *endpoint_;
     upstream::EndpointCounters& counters = countersOf(endpoint);
     counters.responses_by_class[std::min(head.status / 100, 5)].fetch_add(1, std::memory_order_relaxed);
     if (head.status >= 500) {
@@ -475,7 +480,7 @@ void Exchange::completeResponse(bool nothing_followed) noexcept {
     // the requests max_requests_per_endpoint counts (the app serves it beside them): its slot goes.
     tunnel_ = true;
     conn_->timer().stop();
-    if (std::exchange(holds_slot_, false)) cluster_.admission->release(cluster_.endpoints[attempt_index_].shared);
+    if (std::exchange(holds_slot_, false)) cluster_.admission->release(endpoint_->shared);
     listener_.onResponseComplete(trailers);
     return;
   }

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "http/forwarding.hpp"
@@ -61,15 +62,21 @@ class Exchange final : public ResponseSource,
   void connectTo(const upstream::Endpoint& endpoint);
   // Picks an endpoint (and, under max_requests_per_endpoint, a slot on it, or a place in the queue).
   void connectToNext();
-  void beginAttempt(std::size_t index, bool holds_slot);
+  // index: in cluster_, for the tried-bits; endpoints past 64, and those of a newer snapshot a
+  // queued request was granted a slot in, have none.
+  void beginAttempt(const upstream::Endpoint& endpoint, std::size_t index, bool holds_slot);
+  // A failure found before any connection exists (no endpoint takes requests, the queue is full)
+  // is reported on the next loop turn, never from inside start().
+  void failSoon(Error error);
   // The attempt's endpoint gets its request-in-flight count, and any capped slot, back once.
   void endAttempt() noexcept;
   upstream::EndpointCounters& countersOf(const upstream::Endpoint& e) noexcept {
     return e.shared->counters(ctx_.worker);
   }
   void stopWaiting() noexcept;
-  void onSlotGranted(const std::shared_ptr<upstream::SharedEndpoint>& endpoint) noexcept override;
-  static void onQueueTimeout(void* self) noexcept;
+  void onSlotGranted(const std::shared_ptr<const upstream::ClusterSnapshot>& cluster,
+                     std::size_t index) noexcept override;
+  static void onWaitTimer(void* self) noexcept;
   upstream::ConnPool& pool() noexcept { return ctx_.pools.forEndpoint(*endpoint_); }
   void attach(std::unique_ptr<upstream::UpstreamConnection> conn);
   void armResponseTimer() noexcept;
@@ -97,14 +104,19 @@ class Exchange final : public ResponseSource,
 
   WorkerContext& ctx_;
   const upstream::ClusterSnapshot& cluster_;
-  const upstream::Endpoint* endpoint_ = nullptr;  // of the current attempt, in cluster_
+  // Of the current (or last) attempt: in cluster_, or in granted_cluster_.
+  const upstream::Endpoint* endpoint_ = nullptr;
   std::uint64_t hash_ = 0;
   std::uint64_t tried_ = 0;          // endpoints attempted, bit per index (PickRequest)
-  std::size_t attempt_index_ = 0;    // the current attempt's endpoint, while attempt_counted_
-  bool attempt_counted_ = false;
+  bool attempt_counted_ = false;    // endpoint_'s requests-in-flight count has this attempt
   bool holds_slot_ = false;          // of the cluster's Admission, for the current attempt
   std::shared_ptr<upstream::Admission::Ticket> ticket_;  // while queued for a slot
-  net::Timer queue_timer_;
+  // A slot granted on an endpoint newer than cluster_ (it joined while we waited) keeps the
+  // snapshot it is in.
+  std::shared_ptr<const upstream::ClusterSnapshot> granted_cluster_;
+  // queue.timeout while queued; 0 ms for a failure reported on the next turn.
+  net::Timer wait_timer_;
+  std::optional<Error> deferred_failure_;
   std::string failed_attempts_;
   Listener& listener_;
   std::unique_ptr<upstream::UpstreamConnection> conn_;

@@ -5,22 +5,40 @@
 #include "upstream/cluster.hpp"
 
 namespace fairlead::upstream {
+namespace {
+
+// The least busy endpoint of `cluster` with a free slot that takes requests and was not tried, or
+// `endpoints.size()`.
+std::size_t freeSlot(const ClusterSnapshot& cluster, std::uint32_t cap, std::uint64_t tried) noexcept {
+  const auto& endpoints = cluster.endpoints;
+  std::size_t chosen = endpoints.size();
+  for (std::size_t i = 0; i < endpoints.size(); ++i) {
+    const std::uint32_t busy = endpoints[i].shared->capped_active;
+    const bool eligible = cluster.takesRequests(i) && !(i < 64 && (tried >> i & 1)) && busy < cap;
+    if (eligible && (chosen == endpoints.size() || busy < endpoints[chosen].shared->capped_active)) chosen = i;
+  }
+  return chosen;
+}
+
+}  // namespace
+
+void Admission::update(std::shared_ptr<const ClusterSnapshot> current) {
+  std::vector<Grant> grants;
+  {
+    std::lock_guard lock(mutex_);
+    current_ = current;
+    grants = dispatchLocked();
+  }
+  deliver(std::move(grants), current);
+}
 
 Admission::Decision Admission::acquire(const ClusterSnapshot& cluster, std::size_t preferred, std::uint64_t tried,
                                        const std::shared_ptr<Ticket>& ticket) {
   const auto& endpoints = cluster.endpoints;
   std::lock_guard lock(mutex_);
-  std::size_t chosen = endpoints.size();
-  if (preferred < endpoints.size() && endpoints[preferred].shared->capped_active < max_per_endpoint_) {
-    chosen = preferred;
-  } else {
-    for (std::size_t i = 0; i < endpoints.size(); ++i) {
-      const std::uint32_t busy = endpoints[i].shared->capped_active;
-      const bool eligible = cluster.takesRequests(i) &&
-                            !(i < 64 && (tried >> i & 1)) && busy < max_per_endpoint_;
-      if (eligible && (chosen == endpoints.size() || busy < endpoints[chosen].shared->capped_active)) chosen = i;
-    }
-  }
+  std::size_t chosen = preferred < endpoints.size() && endpoints[preferred].shared->capped_active < max_per_endpoint_
+                           ? preferred
+                           : freeSlot(cluster, max_per_endpoint_, tried);
   if (chosen != endpoints.size()) {
     ++endpoints[chosen].shared->capped_active;
     return Decision{Outcome::Granted, chosen};
@@ -35,29 +53,45 @@ Admission::Decision Admission::acquire(const ClusterSnapshot& cluster, std::size
 }
 
 void Admission::release(const std::shared_ptr<SharedEndpoint>& endpoint) {
-  std::shared_ptr<Ticket> next;
+  std::vector<Grant> grants;
+  std::shared_ptr<const ClusterSnapshot> cluster;
   {
     std::lock_guard lock(mutex_);
-    if (queue_.empty()) {
-      if (endpoint->capped_active > 0) --endpoint->capped_active;
-      return;
-    }
-    next = std::move(queue_.front());
-    queue_.pop_front();
-    queued_.store(queue_.size(), std::memory_order_relaxed);
+    if (endpoint->capped_active > 0) --endpoint->capped_active;
+    grants = dispatchLocked();
+    cluster = current_;
   }
-  const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::steady_clock::now() - next->since);
-  waits_total_.fetch_add(1, std::memory_order_relaxed);
-  wait_ms_total_.fetch_add(static_cast<std::uint64_t>(waited.count()), std::memory_order_relaxed);
-  // The slot moves with the grant; nothing is freed, so the cap cannot be overshot in between.
-  next->loop->post([self = shared_from_this(), next, endpoint] {
-    if (next->waiter == nullptr) {
-      self->release(endpoint);
-      return;
-    }
-    next->waiter->onSlotGranted(endpoint);
-  });
+  deliver(std::move(grants), cluster);
+}
+
+std::vector<Admission::Grant> Admission::dispatchLocked() {
+  std::vector<Grant> grants;
+  while (!queue_.empty() && current_) {
+    const std::size_t i = freeSlot(*current_, max_per_endpoint_, 0);
+    if (i == current_->endpoints.size()) break;
+    ++current_->endpoints[i].shared->capped_active;
+    grants.push_back(Grant{std::move(queue_.front()), i});
+    queue_.pop_front();
+  }
+  queued_.store(queue_.size(), std::memory_order_relaxed);
+  return grants;
+}
+
+void Admission::deliver(std::vector<Grant> grants, const std::shared_ptr<const ClusterSnapshot>& cluster) {
+  const auto now = std::chrono::steady_clock::now();
+  for (Grant& g : grants) {
+    const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(now - g.ticket->since);
+    waits_total_.fetch_add(1, std::memory_order_relaxed);
+    wait_ms_total_.fetch_add(static_cast<std::uint64_t>(waited.count()), std::memory_order_relaxed);
+    net::Loop* loop = g.ticket->loop;
+    loop->post([self = shared_from_this(), ticket = std::move(g.ticket), cluster, index = g.index] {
+      if (ticket->waiter == nullptr) {
+        self->release(cluster->endpoints[index].shared);
+        return;
+      }
+      ticket->waiter->onSlotGranted(cluster, index);
+    });
+  }
 }
 
 bool Admission::cancel(const std::shared_ptr<Ticket>& ticket) {

@@ -4,9 +4,10 @@
 //
 // How it is shared: one mutex per cluster guards the slot counts and a FIFO of waiting tickets.
 // Taking a slot and giving one back are a lock, a compare and an unlock (no syscall), and only for
-// clusters that set a cap. A slot given back while someone waits is not freed but handed to the
-// head of the queue, whichever worker it waits on: the grant is posted to that worker's loop, so
-// the cap is exact and the order is first come, first served across workers.
+// clusters that set a cap. Whenever a slot frees, or the cluster's endpoints change (one recovers,
+// joins or is ejected), the oldest waiting tickets get the free slots of the endpoints that take
+// requests now, under the same lock, so the cap is exact and the order first come, first served
+// across workers. A grant is posted to the loop of the worker its ticket waits on.
 #pragma once
 
 #include <atomic>
@@ -15,6 +16,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "net/loop.hpp"
 #include "upstream/shared_endpoint.hpp"
@@ -25,17 +27,18 @@ struct ClusterSnapshot;
 
 class Admission : public std::enable_shared_from_this<Admission> {
  public:
-  // Whoever waits for a slot; told on its own loop.
+  // Whoever waits for a slot; told on its own loop. The slot is on endpoint `index` of `cluster`,
+  // the cluster as it was when the slot was given, which may be newer than the waiter's.
   class Waiter {
    public:
-    virtual void onSlotGranted(const std::shared_ptr<SharedEndpoint>& endpoint) noexcept = 0;
+    virtual void onSlotGranted(const std::shared_ptr<const ClusterSnapshot>& cluster, std::size_t index) noexcept = 0;
 
    protected:
     ~Waiter() = default;
   };
 
   // One wait. Shared by the queue and the waiter; `waiter` is cleared (on the waiter's loop) when
-  // it stops waiting, and a grant that arrives after that passes the slot on.
+  // it stops waiting, and a grant that arrives after that gives the slot back.
   struct Ticket {
     net::Loop* loop = nullptr;
     Waiter* waiter = nullptr;
@@ -51,11 +54,14 @@ class Admission : public std::enable_shared_from_this<Admission> {
   Admission(std::uint32_t max_per_endpoint, std::uint32_t max_queue) noexcept
       : max_per_endpoint_(max_per_endpoint), max_queue_(max_queue) {}
 
+  // The cluster as it is now (control thread, at every new snapshot): queued requests get any slot
+  // it frees up, e.g. on an endpoint back from ejection.
+  void update(std::shared_ptr<const ClusterSnapshot> current);
   // A slot on `preferred` if it has one, else on the least busy other endpoint that takes requests
   // and was not tried; else the ticket is queued (or refused, the queue being full).
   Decision acquire(const ClusterSnapshot& cluster, std::size_t preferred, std::uint64_t tried,
                    const std::shared_ptr<Ticket>& ticket);
-  // Gives back the slot taken on `endpoint`: to the head of the queue if anyone waits.
+  // Gives back the slot taken on `endpoint`; the oldest waiting ticket may get it (or another).
   void release(const std::shared_ptr<SharedEndpoint>& endpoint);
   // Takes the ticket out of the queue: true if it was there, false if its grant is on its way.
   bool cancel(const std::shared_ptr<Ticket>& ticket);
@@ -66,9 +72,19 @@ class Admission : public std::enable_shared_from_this<Admission> {
   std::uint64_t overflowsTotal() const noexcept { return overflows_total_.load(std::memory_order_relaxed); }
 
  private:
+  struct Grant {
+    std::shared_ptr<Ticket> ticket;
+    std::size_t index = 0;
+  };
+  // Under the lock: the oldest tickets take the free slots of `current_`'s endpoints.
+  std::vector<Grant> dispatchLocked();
+  // After the lock: each grant to its waiter's loop.
+  void deliver(std::vector<Grant> grants, const std::shared_ptr<const ClusterSnapshot>& cluster);
+
   const std::uint32_t max_per_endpoint_;
   const std::uint32_t max_queue_;
   std::mutex mutex_;
+  std::shared_ptr<const ClusterSnapshot> current_;
   std::deque<std::shared_ptr<Ticket>> queue_;
   std::atomic<std::size_t> queued_{0};
   std::atomic<std::uint64_t> waits_total_{0};

@@ -35,13 +35,19 @@ struct Endpoint {
 };
 
 // Hands out the ids: one per distinct peer address (and per cluster name), kept for the life of
-// the Proxy. Control thread only.
+// the Proxy, and the snapshot versions, unique among all clusters' snapshots. Control thread only.
 class EndpointIds {
  public:
   std::uint32_t forAddress(const std::string& peer);
   std::uint32_t forCluster(const std::string& name);
+  std::uint64_t nextVersion() noexcept { return ++versions_; }
+  // Tells apart the SharedEndpoints made for one address over time (it left the cluster and came
+  // back): a worker's report about the old one must not eject the new one.
+  std::uint64_t nextSerial() noexcept { return ++serials_; }
 
  private:
+  std::uint64_t versions_ = 0;
+  std::uint64_t serials_ = 0;
   std::map<std::string, std::uint32_t, std::less<>> endpoints_;
   std::map<std::string, std::uint32_t, std::less<>> clusters_;
 };

@@ -46,6 +46,8 @@ ClusterMonitor::~ClusterMonitor() {
   self_.reset();
   tick_.close();
   dns_timer_.close();
+  // A lookup already running on the thread pool cannot be cancelled; its callback finds us gone.
+  for (uv_getaddrinfo_t* req : lookups_) uv_cancel(reinterpret_cast<uv_req_t*>(req));
 }
 
 Result<std::unique_ptr<ClusterMonitor>> ClusterMonitor::create(net::Loop& control, const ClusterConfig& config,
@@ -102,12 +104,13 @@ std::unique_ptr<ClusterMonitor::Member> ClusterMonitor::makeMember(std::size_t c
   e.peer = net::peerText(addr);
   e.weight = ec.weight;
   e.id = ids_.forAddress(e.peer);
+  m->serial = ids_.nextSerial();
   // Workers count failures in a row; the one that completes a run asks us to eject.
   e.shared = std::make_shared<SharedEndpoint>(
       workers_, config_.outlier_detection.consecutive_failures,
-      [&control = control_, monitor = std::weak_ptr<ClusterMonitor*>(self_), peer = e.peer] {
-        control.post([monitor, peer] {
-          if (auto self = monitor.lock()) (*self)->onFailuresTripped(peer);
+      [&control = control_, monitor = std::weak_ptr<ClusterMonitor*>(self_), serial = m->serial] {
+        control.post([monitor, serial] {
+          if (auto self = monitor.lock()) (*self)->onFailuresTripped(serial);
         });
       });
   if (config_.health_check) {
@@ -184,11 +187,12 @@ void ClusterMonitor::onCheckResult(Member& m, bool passed, const std::string& re
   rebuild();
 }
 
-void ClusterMonitor::onFailuresTripped(const std::string& peer) {
+void ClusterMonitor::onFailuresTripped(std::uint64_t serial) {
   auto it = std::find_if(members_.begin(), members_.end(),
-                         [&](const std::unique_ptr<Member>& m) { return m->endpoint.peer == peer; });
+                         [&](const std::unique_ptr<Member>& m) { return m->serial == serial; });
   if (it == members_.end() || (*it)->ejected || (*it)->draining) return;
   Member& m = **it;
+  const std::string& peer = m.endpoint.peer;
   const OutlierConfig& od = config_.outlier_detection;
   const auto ejected = static_cast<std::size_t>(
       std::count_if(members_.begin(), members_.end(), [](const std::unique_ptr<Member>& x) { return x->ejected; }));
@@ -233,6 +237,8 @@ void ClusterMonitor::rebuild() {
   next->panic = eligible > 0 && inPanic(healthy, eligible, config_.panic_threshold_percent);
   for (auto& m : members_) {
     Endpoint e = m->endpoint;
+    // A ramp is for an endpoint taking its share; one that stops taking it ramps afresh on return.
+    if (m->draining || next->panic || !available(*m)) m->ramp_since.reset();
     if (m->draining) {
       e.pick_weight = 0;
     } else if (next->panic) {
@@ -270,9 +276,10 @@ void ClusterMonitor::rebuild() {
       std::none_of(next->endpoints.begin(), next->endpoints.end(), [](const Endpoint& e) { return e.pick_weight > 0; })) {
     log_->warn("cluster {}: no endpoint takes requests: they are answered 503", config_.name);
   }
-  next->version = ++version_;
+  next->version = ids_.nextVersion();
   const bool first = !current_;
   current_ = std::move(next);
+  if (admission_) admission_->update(current_);
   if (!first) on_change_();
 }
 
@@ -313,7 +320,7 @@ void ClusterMonitor::onTick() {
 }
 
 void ClusterMonitor::refreshDns() {
-  if (lookups_pending_ != 0) return;  // the last round has not answered yet
+  if (!lookups_.empty()) return;  // the last round has not answered yet
   for (std::size_t i = 0; i < config_.endpoints.size(); ++i) {
     const HostPort& address = config_.endpoints[i].address;
     if (net::toSockaddr(address)) continue;
@@ -326,8 +333,8 @@ void ClusterMonitor::refreshDns() {
         control_.raw(), req,
         [](uv_getaddrinfo_t* r, int status, addrinfo* found) {
           std::unique_ptr<Lookup> lookup(static_cast<Lookup*>(r->data));
-          delete r;
-          if (auto self = lookup->monitor.lock()) (*self)->onResolved(lookup->config_index, status, found);
+          std::unique_ptr<uv_getaddrinfo_t> req(r);
+          if (auto self = lookup->monitor.lock()) (*self)->onResolved(r, lookup->config_index, status, found);
           uv_freeaddrinfo(found);
         },
         address.host.c_str(), nullptr, &hints);
@@ -337,12 +344,13 @@ void ClusterMonitor::refreshDns() {
       log_->warn("cluster {}: cannot resolve {}: {}", config_.name, address.host, uv_strerror(rc));
       continue;
     }
-    ++lookups_pending_;
+    lookups_.push_back(req);
   }
 }
 
-void ClusterMonitor::onResolved(std::size_t config_index, int status, const addrinfo* found) {
-  --lookups_pending_;
+void ClusterMonitor::onResolved(const uv_getaddrinfo_t* req, std::size_t config_index, int status,
+                                const addrinfo* found) {
+  lookups_.erase(std::remove(lookups_.begin(), lookups_.end(), req), lookups_.end());
   const HostPort& address = config_.endpoints[config_index].address;
   auto addresses = status == 0 ? net::sameFamilyAddresses(found, address.port) : std::vector<sockaddr_storage>{};
   if (addresses.empty()) {

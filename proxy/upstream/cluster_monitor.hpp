@@ -52,6 +52,7 @@ class ClusterMonitor {
   struct Member {
     std::size_t config_index = 0;
     Endpoint endpoint;  // pick_weight is the snapshot's business
+    std::uint64_t serial = 0;  // of endpoint.shared (EndpointIds::nextSerial)
     std::optional<HealthMachine> health;  // with active checks
     std::unique_ptr<HealthProbe> probe;
     bool ejected = false;
@@ -73,7 +74,7 @@ class ClusterMonitor {
   void setAddresses(std::size_t config_index, const std::vector<sockaddr_storage>& addresses, bool initial);
   std::unique_ptr<Member> makeMember(std::size_t config_index, const sockaddr_storage& addr);
   void onCheckResult(Member& m, bool passed, const std::string& reason);
-  void onFailuresTripped(const std::string& peer);
+  void onFailuresTripped(std::uint64_t serial);
   void transition(Member& m, std::string what);
   bool available(const Member& m) const noexcept;
   // A new snapshot from the members' state, published when it differs from the current one.
@@ -81,7 +82,7 @@ class ClusterMonitor {
   void armTick();
   void onTick();
   void refreshDns();
-  void onResolved(std::size_t config_index, int status, const addrinfo* found);
+  void onResolved(const uv_getaddrinfo_t* req, std::size_t config_index, int status, const addrinfo* found);
 
   net::Loop& control_;
   ClusterConfig config_;
@@ -93,11 +94,10 @@ class ClusterMonitor {
   std::shared_ptr<Admission> admission_;
   std::vector<std::unique_ptr<Member>> members_;  // configured order, then the resolver's
   std::shared_ptr<const ClusterSnapshot> current_;
-  std::uint64_t version_ = 0;
   // Ejection ends and slow-start steps: one timer for the cluster, at the nearest of them.
   net::UvHandle<uv_timer_t> tick_;
   net::UvHandle<uv_timer_t> dns_timer_;
-  std::size_t lookups_pending_ = 0;
+  std::vector<uv_getaddrinfo_t*> lookups_;  // pending; cancelled when we go
   // Posts from workers and resolver callbacks find out through this whether we still exist.
   std::shared_ptr<ClusterMonitor*> self_;
 };

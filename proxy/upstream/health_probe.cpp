@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "core/assert.hpp"
+
 #include "upstream/conn_pool.hpp"
 
 namespace fairlead::upstream {
@@ -14,12 +16,9 @@ HealthProbe::HealthProbe(net::Loop& loop, const Endpoint& endpoint, const Health
                          config.path, host);
   auto timer = net::UvHandle<uv_timer_t>::open(loop.raw(), this,
                                                [](uv_loop_t* l, uv_timer_t* t) { return uv_timer_init(l, t); });
-  if (timer) {
-    timer_ = std::move(*timer);
-    schedule(std::chrono::milliseconds(0));
-  } else {
-    on_result_(false, "cannot start the health check timer: " + timer.error().detail);
-  }
+  FL_CHECK(timer.has_value(), "uv_timer_init cannot fail on a live loop");
+  timer_ = std::move(*timer);
+  schedule(std::chrono::milliseconds(0));
 }
 
 HealthProbe::~HealthProbe() {

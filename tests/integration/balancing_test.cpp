@@ -179,6 +179,14 @@ TEST_F(Balancing, NoHealthyEndpointWithoutPanicModeIs503) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 503);
   EXPECT_EQ(r->header("Retry-After"), "1");
+  // The refusal is an answer like any other: the client's connection stays open for the next one.
+  RawClient client(port());
+  for (int i = 0; i < 2; ++i) {
+    const auto again = client.roundTrip(get("/", "example.test"));
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->status, 503);
+    EXPECT_FALSE(again->hasToken("Connection", "close"));
+  }
   EXPECT_EQ(proxy->stats().upstream_connections_total, 0u) << "a request was sent to the dead endpoint";
   std::vector<ClusterStats> clusters;
   ASSERT_TRUE(proxy->runOnLoop([&](Proxy& p) { clusters = p.clusters(); }));

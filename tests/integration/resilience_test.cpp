@@ -97,6 +97,18 @@ class Resilience : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
+  // fairlead stops as an operator stops it, and a sanitizer build's report, which would otherwise
+  // stay in the child's output, fails the test.
+  void TearDown() override {
+    if (!fairlead_ || !fairlead_->running()) return;
+    fairlead_->signal(SIGTERM);
+    EXPECT_EQ(fairlead_->waitForExit(), 0);
+    const std::string out = fairlead_->output();
+    for (const char* report : {"AddressSanitizer", "LeakSanitizer", "ThreadSanitizer", "runtime error:"}) {
+      EXPECT_EQ(out.find(report), std::string::npos) << out;
+    }
+  }
+
   // Starts fairlead on 127.0.0.1:0 with `clusters` (YAML) and `extra` top-level YAML.
   void startFairlead(const std::string& clusters, const std::string& extra = "log: { access: off }\n") {
     const std::string path = dir_ + "/fairlead.yaml";
@@ -107,8 +119,15 @@ class Resilience : public ::testing::Test {
     port_ = portIn(fairlead_->output(), std::regex(R"(\(port (\d+)\))"));
     ASSERT_NE(port_, 0);
   }
-  static std::string endpoint(const App& app) {
-    return "      - { address: 127.0.0.1:" + std::to_string(app.port()) + " }\n";
+  // fairlead in front of one cluster "app" of `apps`, with `settings` (YAML lines of the cluster).
+  void startCluster(std::initializer_list<const App*> apps, const std::string& settings = {},
+                    const std::string& extra = "log: { access: off }\n") {
+    std::string cluster = "  - name: app\n    endpoints:\n";
+    for (const App* app : apps) cluster += "      - { address: 127.0.0.1:" + std::to_string(app->port()) + " }\n";
+    startFairlead(cluster + settings, extra);
+  }
+  bool waitUntilHealthy(const App& app) {
+    return fairlead_->waitForOutput("127.0.0.1:" + std::to_string(app.port()) + " healthy");
   }
 
   std::string dir_;
@@ -124,11 +143,10 @@ TEST_F(Resilience, KillingOneOfThreeEndpointsUnderLoadCostsOnlyItsRequestsInFlig
   App a("a", {"--delay-ms", "5"});
   App b("b", {"--delay-ms", "5"});
   App c("c", {"--delay-ms", "5"});
-  ASSERT_NO_FATAL_FAILURE(startFairlead("  - name: app\n    endpoints:\n" + endpoint(a) + endpoint(b) + endpoint(c) +
-                                        "    health_check: { path: /healthz, interval: 1s, timeout: 500ms,"
+  ASSERT_NO_FATAL_FAILURE(startCluster({&a, &b, &c}, "    health_check: { path: /healthz, interval: 1s, timeout: 500ms,"
                                         " healthy_threshold: 2, unhealthy_threshold: 1 }\n"
                                         "    slow_start: 3s\n"));
-  ASSERT_TRUE(fairlead_->waitForOutput("127.0.0.1:" + std::to_string(c.port()) + " healthy"));
+  ASSERT_TRUE(waitUntilHealthy(c));
 
   LoadPlan plan;
   plan.port = port_;
@@ -165,8 +183,7 @@ TEST_F(Resilience, KillingOneOfThreeEndpointsUnderLoadCostsOnlyItsRequestsInFlig
 // Done-when 2: at most 4 requests at once on the app across 2 workers; the rest wait in order.
 TEST_F(Resilience, TheCapHoldsAcrossWorkersAndTheQueueIsFirstComeFirstServed) {
   App app("app", {"--delay-ms", "50"});
-  ASSERT_NO_FATAL_FAILURE(startFairlead("  - name: app\n    endpoints:\n" + endpoint(app) +
-                                        "    max_requests_per_endpoint: 4\n    queue: { max: 64, timeout: 20s }\n"));
+  ASSERT_NO_FATAL_FAILURE(startCluster({&app}, "    max_requests_per_endpoint: 4\n    queue: { max: 64, timeout: 20s }\n"));
   // 48 clients, five requests each, as fast as they are answered.
   std::atomic<int> ok{0};
   std::atomic<int> other{0};
@@ -201,8 +218,7 @@ TEST_F(Resilience, TheCapHoldsAcrossWorkersAndTheQueueIsFirstComeFirstServed) {
 // Retry-After, at once rather than after the app's pile.
 TEST_F(Resilience, QueueOverflowAndQueueTimeoutAre503WithRetryAfter) {
   App app("app");
-  ASSERT_NO_FATAL_FAILURE(startFairlead("  - name: app\n    endpoints:\n" + endpoint(app) +
-                                        "    max_requests_per_endpoint: 4\n    queue: { max: 4, timeout: 5s }\n"));
+  ASSERT_NO_FATAL_FAILURE(startCluster({&app}, "    max_requests_per_endpoint: 4\n    queue: { max: 4, timeout: 5s }\n"));
   std::vector<LoadResult> results(16);
   std::vector<std::thread> clients;
   for (int i = 0; i < 16; ++i) {
@@ -229,8 +245,7 @@ TEST_F(Resilience, QueueOverflowAndQueueTimeoutAre503WithRetryAfter) {
 
 TEST_F(Resilience, AQueuedRequestThatWaitsTooLongIs503) {
   App app("app");
-  ASSERT_NO_FATAL_FAILURE(startFairlead("  - name: app\n    endpoints:\n" + endpoint(app) +
-                                        "    max_requests_per_endpoint: 1\n    queue: { max: 10, timeout: 300ms }\n"));
+  ASSERT_NO_FATAL_FAILURE(startCluster({&app}, "    max_requests_per_endpoint: 1\n    queue: { max: 10, timeout: 300ms }\n"));
   std::thread blocker([&] {
     LoadClient client(port_);
     EXPECT_EQ(client.get("/?delay=1500").status, 200);
@@ -257,7 +272,7 @@ TEST_F(Resilience, TheOnlyEndpointRestartingFailsFastAndTheKeepAliveRaceNeverRea
   const int kill_at = seconds / 3;
   const int restore_at = kill_at + 3;
   App app("app", {"--keepalive", "1", "--lazy-close"});
-  ASSERT_NO_FATAL_FAILURE(startFairlead("  - name: app\n    endpoints:\n" + endpoint(app), "log: { access: json }\n"));
+  ASSERT_NO_FATAL_FAILURE(startCluster({&app}, {}, "log: { access: json }\n"));
 
   // Bursts of 8 requests, one every 1.2 s: every pooled connection has been idle past the app's
   // keep-alive when the next burst reuses it.
@@ -316,8 +331,7 @@ TEST_F(Resilience, AnEndpointAnswering503IsEjectedAndEjectedLongerTheNextTime) {
   App a("a");
   App b("b");
   App c("c");
-  ASSERT_NO_FATAL_FAILURE(startFairlead("  - name: app\n    endpoints:\n" + endpoint(a) + endpoint(b) + endpoint(c) +
-                                        "    outlier_detection: { consecutive_failures: 3, ejection_time: 1s,"
+  ASSERT_NO_FATAL_FAILURE(startCluster({&a, &b, &c}, "    outlier_detection: { consecutive_failures: 3, ejection_time: 1s,"
                                         " max_ejection_percent: 50 }\n"));
   c.control("status/503");
   LoadPlan plan;
@@ -345,11 +359,10 @@ TEST_F(Resilience, AHangingEndpointIsTakenOutByItsHealthCheckTimeout) {
   App a("a");
   App b("b");
   App c("c");
-  ASSERT_NO_FATAL_FAILURE(startFairlead("  - name: app\n    endpoints:\n" + endpoint(a) + endpoint(b) + endpoint(c) +
-                                        "    response_timeout: 1s\n"
+  ASSERT_NO_FATAL_FAILURE(startCluster({&a, &b, &c}, "    response_timeout: 1s\n"
                                         "    health_check: { path: /healthz, interval: 500ms, timeout: 300ms,"
                                         " unhealthy_threshold: 1 }\n"));
-  ASSERT_TRUE(fairlead_->waitForOutput("127.0.0.1:" + std::to_string(c.port()) + " healthy"));
+  ASSERT_TRUE(waitUntilHealthy(c));
   LoadPlan plan;
   plan.port = port_;
   plan.rate = 60;
