@@ -27,7 +27,7 @@ void Admission::update(std::shared_ptr<const ClusterSnapshot> current) {
   {
     std::lock_guard lock(mutex_);
     current_ = current;
-    grants = dispatchLocked();
+    if (current) grants = dispatchLocked(*current);
   }
   deliver(std::move(grants), current);
 }
@@ -58,18 +58,18 @@ void Admission::release(const std::shared_ptr<SharedEndpoint>& endpoint) {
   {
     std::lock_guard lock(mutex_);
     if (endpoint->capped_active > 0) --endpoint->capped_active;
-    grants = dispatchLocked();
-    cluster = current_;
+    cluster = current_.lock();
+    if (cluster) grants = dispatchLocked(*cluster);
   }
   deliver(std::move(grants), cluster);
 }
 
-std::vector<Admission::Grant> Admission::dispatchLocked() {
+std::vector<Admission::Grant> Admission::dispatchLocked(const ClusterSnapshot& cluster) {
   std::vector<Grant> grants;
-  while (!queue_.empty() && current_) {
-    const std::size_t i = freeSlot(*current_, max_per_endpoint_, 0);
-    if (i == current_->endpoints.size()) break;
-    ++current_->endpoints[i].shared->capped_active;
+  while (!queue_.empty()) {
+    const std::size_t i = freeSlot(cluster, max_per_endpoint_, 0);
+    if (i == cluster.endpoints.size()) break;
+    ++cluster.endpoints[i].shared->capped_active;
     grants.push_back(Grant{std::move(queue_.front()), i});
     queue_.pop_front();
   }

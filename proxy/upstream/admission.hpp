@@ -76,15 +76,16 @@ class Admission : public std::enable_shared_from_this<Admission> {
     std::shared_ptr<Ticket> ticket;
     std::size_t index = 0;
   };
-  // Under the lock: the oldest tickets take the free slots of `current_`'s endpoints.
-  std::vector<Grant> dispatchLocked();
+  // Under the lock: the oldest tickets take the free slots of `cluster`'s endpoints.
+  std::vector<Grant> dispatchLocked(const ClusterSnapshot& cluster);
   // After the lock: each grant to its waiter's loop.
   void deliver(std::vector<Grant> grants, const std::shared_ptr<const ClusterSnapshot>& cluster);
 
   const std::uint32_t max_per_endpoint_;
   const std::uint32_t max_queue_;
   std::mutex mutex_;
-  std::shared_ptr<const ClusterSnapshot> current_;
+  // Weak: the snapshot holds this Admission, and its monitor holds the snapshot.
+  std::weak_ptr<const ClusterSnapshot> current_;
   std::deque<std::shared_ptr<Ticket>> queue_;
   std::atomic<std::size_t> queued_{0};
   std::atomic<std::uint64_t> waits_total_{0};

@@ -237,20 +237,14 @@ void ClusterMonitor::rebuild() {
   next->panic = eligible > 0 && inPanic(healthy, eligible, config_.panic_threshold_percent);
   for (auto& m : members_) {
     Endpoint e = m->endpoint;
-    // A ramp is for an endpoint taking its share; one that stops taking it ramps afresh on return.
-    if (m->draining || next->panic || !available(*m)) m->ramp_since.reset();
-    if (m->draining) {
-      e.pick_weight = 0;
-    } else if (next->panic) {
-      e.pick_weight = e.weight * kWeightScale;
-    } else if (!available(*m)) {
-      e.pick_weight = 0;
-    } else if (m->ramp_since) {
+    const bool takes = !m->draining && (next->panic || available(*m));
+    // A ramp is for an endpoint taking its share on its merits; one that stops ramps afresh on return.
+    if (!takes || next->panic) m->ramp_since.reset();
+    e.pick_weight = takes ? e.weight * kWeightScale : 0;
+    if (m->ramp_since) {
       const auto since = std::chrono::duration_cast<milliseconds>(now - *m->ramp_since);
       e.pick_weight = rampedWeight(e.weight, since, config_.slow_start);
       if (since >= config_.slow_start) m->ramp_since.reset();
-    } else {
-      e.pick_weight = e.weight * kWeightScale;
     }
     next->endpoints.push_back(std::move(e));
   }

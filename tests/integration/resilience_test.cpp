@@ -420,6 +420,10 @@ TEST_F(Resilience, ANameThatResolvesElsewhereMovesTheTrafficAndLetsRequestsInFli
   std::ofstream(hosts, std::ios::trunc) << "127.0.0.1 localhost\n127.0.0.3 svc.test\n";
   ASSERT_TRUE(fairlead_->waitForOutput("endpoint 127.0.0.3:" + std::to_string(first.port()) + " (svc.test:"));
   ASSERT_TRUE(fairlead_->waitForOutput("endpoint 127.0.0.2:" + std::to_string(first.port()) + " (svc.test:"));
+  // The log line comes first; the new snapshot reaches the workers a moment later.
+  const auto moved_by = Clock::now() + std::chrono::seconds(2);
+  while (client.get("/").body != "second" && Clock::now() < moved_by) {
+  }
   for (int i = 0; i < 10; ++i) EXPECT_EQ(client.get("/").body, "second") << i;
   in_flight.join();
   EXPECT_EQ(slow.status, 200) << slow.error;
