@@ -153,6 +153,7 @@ std::vector<SecondSummary> perSecond(const std::vector<LoadResult>& results, int
     const auto s = static_cast<std::size_t>(r.at);
     if (s >= out.size()) continue;
     ++out[s].sent;
+    out[s].slowest = std::max(out[s].slowest, r.latency);
     if (r.status == 0 || r.status >= 500) {
       ++out[s].failed;
     } else {
@@ -164,11 +165,12 @@ std::vector<SecondSummary> perSecond(const std::vector<LoadResult>& results, int
 
 std::string describe(const std::vector<SecondSummary>& seconds, const std::vector<std::string>& bodies) {
   std::ostringstream out;
-  out << "  second  sent  failed";
+  out << "  second  sent  failed  slowest_ms";
   for (const auto& b : bodies) out << "  " << b;
   out << '\n';
   for (std::size_t s = 0; s < seconds.size(); ++s) {
-    out << "  " << s << "-" << s + 1 << "\t" << seconds[s].sent << "\t" << seconds[s].failed;
+    out << "  " << s << "-" << s + 1 << "\t" << seconds[s].sent << "\t" << seconds[s].failed << "\t"
+        << seconds[s].slowest.count();
     for (const auto& b : bodies) {
       const auto it = seconds[s].by_body.find(b);
       out << '\t' << (it == seconds[s].by_body.end() ? 0 : it->second);

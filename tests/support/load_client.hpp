@@ -63,10 +63,11 @@ std::vector<LoadResult> runLoad(const LoadPlan& plan);
 struct SecondSummary {
   int sent = 0;
   int failed = 0;
+  std::chrono::milliseconds slowest{0};
   std::map<std::string, int> by_body;
 };
 std::vector<SecondSummary> perSecond(const std::vector<LoadResult>& results, int seconds);
-// A table for the test's output: "  s  sent failed  a  b  c".
+// A table for the test's output: "  s  sent failed slowest  a  b  c".
 std::string describe(const std::vector<SecondSummary>& seconds, const std::vector<std::string>& bodies);
 
 }  // namespace fairlead::test
