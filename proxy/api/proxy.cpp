@@ -34,7 +34,11 @@ struct Proxy::Impl {
   std::vector<std::uint16_t> ports;
   std::function<void()> on_drained;
   std::function<void()> on_stopped;
-  std::size_t waiting = 0;
+  // Workers yet to report, one count per operation: a stop can start while the drain's reports
+  // are still arriving (a worker finishes its drain as the stop closes its last connection), and
+  // those must not count as stop reports.
+  std::size_t drain_waiting = 0;
+  std::size_t stop_waiting = 0;
   bool draining = false;
   bool stopping = false;
 
@@ -159,13 +163,13 @@ void Proxy::drain(std::function<void()> on_drained) {
   if (impl.draining || impl.stopping) return;
   impl.draining = true;
   impl.on_drained = std::move(on_drained);
-  impl.waiting = impl.workers.size();
-  impl.log->info("draining: listeners closed, waiting for {} worker{}", impl.waiting,
-                 impl.waiting == 1 ? "" : "s");
+  impl.drain_waiting = impl.workers.size();
+  impl.log->info("draining: listeners closed, waiting for {} worker{}", impl.drain_waiting,
+                 impl.drain_waiting == 1 ? "" : "s");
   for (auto& w : impl.workers) {
     w->drain([this] {
       impl_->control->post([this] {
-        if (--impl_->waiting == 0 && impl_->on_drained) std::exchange(impl_->on_drained, nullptr)();
+        if (--impl_->drain_waiting == 0 && impl_->on_drained) std::exchange(impl_->on_drained, nullptr)();
       });
     });
   }
@@ -178,11 +182,11 @@ void Proxy::stop(std::function<void()> on_stopped) {
   impl.monitors.clear();  // no more checks, and nothing more to publish
   impl.on_drained = nullptr;
   impl.on_stopped = std::move(on_stopped);
-  impl.waiting = impl.workers.size();
+  impl.stop_waiting = impl.workers.size();
   for (auto& w : impl.workers) {
     w->stop([this] {
       impl_->control->post([this] {
-        if (--impl_->waiting != 0) return;
+        if (--impl_->stop_waiting != 0) return;
         for (auto& worker : impl_->workers) worker->join();
         impl_->workers.clear();
         if (impl_->access) impl_->access->flush();

@@ -144,5 +144,24 @@ TEST_F(Binary, DebugLevelLogsConnectionEvents) {
   EXPECT_EQ(proxy.waitForExit(), 0);
 }
 
+// A stop signal during a drain, with a request in flight on one worker: the worker that was idle
+// has long finished draining, the busy one finishes its drain only as the stop closes its
+// connection. fairlead must exit however those reports interleave; it once waited for ever.
+TEST_F(Binary, ASecondSignalDuringADrainAlwaysExits) {
+  ScriptedUpstream upstream([](const Request&) { return okWithBody("slow").after(Millis(2000)); });
+  const std::string config = writeConfig("double.yaml", 0, upstream.port(), "log: { access: off }\n");
+  for (int i = 0; i < 50; ++i) {
+    ChildProcess proxy = run(config);
+    ASSERT_TRUE(proxy.waitForOutput("listening on"));
+    RawClient client(listeningPort(proxy));
+    ASSERT_TRUE(client.send(get("/")));
+    ASSERT_TRUE(upstream.waitForRequests(static_cast<std::size_t>(i) + 1));
+    proxy.signal(SIGTERM);
+    ASSERT_TRUE(proxy.waitForOutput("draining"));
+    proxy.signal(SIGTERM);
+    ASSERT_EQ(proxy.waitForExit(), 0) << "try " << i << ":\n" << proxy.output();
+  }
+}
+
 }  // namespace
 }  // namespace fairlead::test
