@@ -11,6 +11,8 @@
 #include <spdlog/sinks/stdout_sinks.h>
 
 #include "api/worker.hpp"
+#include "core/assert.hpp"
+#include "core/units.hpp"
 #include "upstream/cluster_monitor.hpp"
 #include "net/address.hpp"
 
@@ -41,6 +43,50 @@ struct Proxy::Impl {
   std::size_t stop_waiting = 0;
   bool draining = false;
   bool stopping = false;
+  // drain.delay, then drain.timeout, one after the other on one timer.
+  net::UvHandle<uv_timer_t> drain_timer;
+  bool listeners_closed = false;
+
+  void armDrainTimer(std::chrono::milliseconds after) {
+    if (!drain_timer) {
+      auto timer = net::UvHandle<uv_timer_t>::open(loop, this, [](uv_loop_t* l, uv_timer_t* t) { return uv_timer_init(l, t); });
+      FL_CHECK(timer.has_value(), "uv_timer_init cannot fail on a live loop");
+      drain_timer = std::move(*timer);
+    }
+    uv_timer_start(
+        drain_timer.get(),
+        [](uv_timer_t* t) {
+          if (t->data != nullptr) static_cast<Impl*>(t->data)->onDrainTimer();
+        },
+        static_cast<std::uint64_t>(after.count()), 0);
+  }
+
+  void onDrainTimer() {
+    if (!listeners_closed) {
+      closeListenersAndDrain();
+      return;
+    }
+    log->warn("draining: drain.timeout ({}) is over with requests still in flight; closing their connections",
+              core::formatDuration(config->drain.timeout));
+    for (auto& w : workers) w->closeSessions();
+  }
+
+  void closeListenersAndDrain() {
+    listeners_closed = true;
+    drain_waiting = workers.size();
+    log->info("draining: listeners closed, waiting up to {} for {} worker{}", core::formatDuration(config->drain.timeout),
+              drain_waiting, drain_waiting == 1 ? "" : "s");
+    armDrainTimer(config->drain.timeout);
+    for (auto& w : workers) {
+      w->drain([this] {
+        control->post([this] {
+          if (--drain_waiting != 0 || !on_drained) return;
+          drain_timer.close();
+          std::exchange(on_drained, nullptr)();
+        });
+      });
+    }
+  }
 
   // A cluster's monitor made a new snapshot: every worker starts new requests with it.
   void publishClusters() {
@@ -163,22 +209,22 @@ void Proxy::drain(std::function<void()> on_drained) {
   if (impl.draining || impl.stopping) return;
   impl.draining = true;
   impl.on_drained = std::move(on_drained);
-  impl.drain_waiting = impl.workers.size();
-  impl.log->info("draining: listeners closed, waiting for {} worker{}", impl.drain_waiting,
-                 impl.drain_waiting == 1 ? "" : "s");
-  for (auto& w : impl.workers) {
-    w->drain([this] {
-      impl_->control->post([this] {
-        if (--impl_->drain_waiting == 0 && impl_->on_drained) std::exchange(impl_->on_drained, nullptr)();
-      });
-    });
+  const auto delay = impl.config->drain.delay;
+  if (delay.count() <= 0) {
+    impl.closeListenersAndDrain();
+    return;
   }
+  // The load balancer still sends traffic until it has seen the target go (deregistration):
+  // refusing it now would turn into its 502s.
+  impl.log->info("draining: serving for {} more (drain.delay), then closing the listeners", core::formatDuration(delay));
+  impl.armDrainTimer(delay);
 }
 
 void Proxy::stop(std::function<void()> on_stopped) {
   auto& impl = *impl_;
   if (impl.stopping) return;
   impl.stopping = true;
+  impl.drain_timer.close();
   impl.monitors.clear();  // no more checks, and nothing more to publish
   impl.on_drained = nullptr;
   impl.on_stopped = std::move(on_stopped);

@@ -126,6 +126,14 @@ void Worker::stop(std::function<void()> on_stopped) {
   });
 }
 
+void Worker::closeSessions() {
+  loop_->post([this] {
+    for (auto* s : sessions_.snapshot()) {
+      if (s->linked()) s->close();
+    }
+  });
+}
+
 void Worker::shutdownLoop() {
   closeListeners();
   for (auto* s : sessions_.snapshot()) s->close();

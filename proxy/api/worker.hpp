@@ -34,6 +34,8 @@ class Worker final : private session::DownstreamSession::Owner {
   // Both run fn on the worker's loop once done; fn must only post to the control loop.
   void drain(std::function<void()> on_drained);
   void stop(std::function<void()> on_stopped);
+  // Closes every client connection now (drain.timeout is over); a drain in progress then ends.
+  void closeSessions();
   void join();
 
  private:

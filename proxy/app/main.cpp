@@ -17,30 +17,45 @@ struct Signals {
   fairlead::Proxy* proxy = nullptr;
   uv_signal_t term{};
   uv_signal_t interrupt{};
+  uv_signal_t quit{};
   uv_signal_t hangup{};
-  bool stopping = false;
+  bool draining = false;
 };
 
 void closeSignals(Signals& s) {
-  uv_close(reinterpret_cast<uv_handle_t*>(&s.term), nullptr);
-  uv_close(reinterpret_cast<uv_handle_t*>(&s.interrupt), nullptr);
-  uv_close(reinterpret_cast<uv_handle_t*>(&s.hangup), nullptr);
+  for (uv_signal_t* h : {&s.term, &s.interrupt, &s.quit, &s.hangup}) {
+    uv_close(reinterpret_cast<uv_handle_t*>(h), nullptr);
+  }
 }
 
 void stopProxy(Signals& s) {
   s.proxy->stop([&s] { closeSignals(s); });
 }
 
-// First SIGTERM/SIGINT drains; a second one stops at once.
+void stopNow(Signals& s, const char* why) {
+  std::fprintf(stderr, "fairlead: %s, stopping now\n", why);
+  stopProxy(s);
+}
+
+// SIGTERM and SIGINT drain. A repeated SIGTERM does not cut the drain short: wrappers, signals to a
+// whole process group and orchestrators send it twice, and the platform's SIGKILL at drain.budget
+// is the hard deadline anyway. A second SIGINT (Ctrl-C twice) or a SIGQUIT stops at once.
 void onStopSignal(uv_signal_t* handle, int signum) {
   auto& s = *static_cast<Signals*>(handle->data);
-  if (s.stopping) {
-    std::fprintf(stderr, "fairlead: second signal %d, stopping now\n", signum);
-    stopProxy(s);
+  if (signum == SIGQUIT) {
+    stopNow(s, "SIGQUIT");
     return;
   }
-  s.stopping = true;
-  s.proxy->drain([&s] { stopProxy(s); });
+  if (!s.draining) {
+    s.draining = true;
+    s.proxy->drain([&s] { stopProxy(s); });
+    return;
+  }
+  if (signum == SIGINT) {
+    stopNow(s, "second SIGINT");
+    return;
+  }
+  std::fprintf(stderr, "fairlead: SIGTERM again: still draining (a second SIGINT or a SIGQUIT stops at once)\n");
 }
 
 void onHangup(uv_signal_t*, int) {
@@ -96,6 +111,7 @@ int main(int argc, char** argv) {
   signals.proxy = proxy->get();
   for (auto [handle, signum, cb] : {std::tuple{&signals.term, SIGTERM, &onStopSignal},
                                     std::tuple{&signals.interrupt, SIGINT, &onStopSignal},
+                                    std::tuple{&signals.quit, SIGQUIT, &onStopSignal},
                                     std::tuple{&signals.hangup, SIGHUP, &onHangup}}) {
     uv_signal_init(loop, handle);
     handle->data = &signals;

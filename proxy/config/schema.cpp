@@ -39,8 +39,9 @@ class SchemaReader {
                     {"limits", [&](const Value& v) { readLimits(v, config.limits); }},
                     {"forwarding", [&](const Value& v) { readForwarding(v, config.forwarding); }},
                     {"log", [&](const Value& v) { readLog(v, config.log); }},
+                    {"drain", [&](const Value& v) { readDrain(v, config.drain); }},
                 },
-                {"drain", "admin", "app"}});
+                {"admin", "app"}});
     return config;
   }
 
@@ -308,6 +309,16 @@ class SchemaReader {
                           });
                         }},
                        {"request_id_header", [&](const Value& f) { r_.readString(f, out.request_id_header); }},
+                   },
+                   {}});
+  }
+
+  void readDrain(const Value& v, DrainConfig& out) {
+    r_.readMap(v, {"drain",
+                   {
+                       {"delay", [&](const Value& f) { r_.readDuration(f, out.delay); }},
+                       {"timeout", [&](const Value& f) { r_.readDuration(f, out.timeout); }},
+                       {"budget", [&](const Value& f) { r_.readDuration(f, out.budget); }},
                    },
                    {}});
   }

@@ -11,6 +11,7 @@
 #include "config/spelling.hpp"
 #include "core/ascii.hpp"
 #include "core/route_match.hpp"
+#include "core/units.hpp"
 
 namespace fairlead::config {
 namespace {
@@ -46,6 +47,7 @@ class Checker {
     checkListeners();
     checkClusters();
     checkClientSide();
+    checkDrain();
     return std::move(issues_);
   }
 
@@ -312,6 +314,18 @@ class Checker {
     }
     if (e.weight < 1 || e.weight > kMaxWeight) {
       add(at + ".weight", fmt::format("weight must be between 1 and {}", kMaxWeight));
+    }
+  }
+
+  void checkDrain() {
+    const DrainConfig& d = config_.drain;
+    positive("drain.timeout", "drain.timeout", d.timeout);
+    positive("drain.budget", "drain.budget", d.budget);
+    if (d.delay.count() >= 0 && d.timeout.count() > 0 && d.budget.count() > 0 && d.delay + d.timeout > d.budget) {
+      add("drain.budget", fmt::format("drain.delay {} + drain.timeout {} = {} does not fit in drain.budget {}, the "
+                                      "platform's SIGKILL deadline: shorten them or raise the budget (ECS stopTimeout)",
+                                      core::formatDuration(d.delay), core::formatDuration(d.timeout),
+                                      core::formatDuration(d.delay + d.timeout), core::formatDuration(d.budget)));
     }
   }
 

@@ -42,6 +42,14 @@ std::optional<std::chrono::milliseconds> parseDuration(std::string_view text) {
   return std::chrono::milliseconds(static_cast<std::int64_t>(*ms));
 }
 
+std::string formatDuration(std::chrono::milliseconds d) {
+  const std::int64_t ms = d.count();
+  if (ms != 0 && ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "h";
+  if (ms != 0 && ms % 60'000 == 0) return std::to_string(ms / 60'000) + "m";
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
 std::optional<std::uint64_t> parseSize(std::string_view text) {
   auto split = splitNumber(text);
   if (!split) return std::nullopt;

@@ -144,10 +144,10 @@ TEST_F(Binary, DebugLevelLogsConnectionEvents) {
   EXPECT_EQ(proxy.waitForExit(), 0);
 }
 
-// A stop signal during a drain, with a request in flight on one worker: the worker that was idle
+// A stop (SIGQUIT) during a drain, with a request in flight on one worker: the worker that was idle
 // has long finished draining, the busy one finishes its drain only as the stop closes its
 // connection. fairlead must exit however those reports interleave; it once waited for ever.
-TEST_F(Binary, ASecondSignalDuringADrainAlwaysExits) {
+TEST_F(Binary, AStopDuringADrainAlwaysExits) {
   ScriptedUpstream upstream([](const Request&) { return okWithBody("slow").after(Millis(2000)); });
   const std::string config = writeConfig("double.yaml", 0, upstream.port(), "log: { access: off }\n");
   for (int i = 0; i < 50; ++i) {
@@ -158,9 +158,69 @@ TEST_F(Binary, ASecondSignalDuringADrainAlwaysExits) {
     ASSERT_TRUE(upstream.waitForRequests(static_cast<std::size_t>(i) + 1));
     proxy.signal(SIGTERM);
     ASSERT_TRUE(proxy.waitForOutput("draining"));
-    proxy.signal(SIGTERM);
+    proxy.signal(SIGQUIT);
     ASSERT_EQ(proxy.waitForExit(), 0) << "try " << i << ":\n" << proxy.output();
+    EXPECT_NE(proxy.output().find("SIGQUIT, stopping now"), std::string::npos);
   }
+}
+
+// A repeated SIGTERM (a wrapper and the platform both sending it, a signal to the process group)
+// does not cut the drain short: the request in flight still gets its answer.
+TEST_F(Binary, ARepeatedSigtermKeepsDraining) {
+  ScriptedUpstream upstream([](const Request&) { return okWithBody("done").after(Millis(200)); });
+  const std::string config = writeConfig("twice.yaml", 0, upstream.port(), "log: { access: off }\n");
+  for (int i = 0; i < 50; ++i) {
+    ChildProcess proxy = run(config);
+    ASSERT_TRUE(proxy.waitForOutput("listening on"));
+    RawClient client(listeningPort(proxy));
+    ASSERT_TRUE(client.send(get("/")));
+    ASSERT_TRUE(upstream.waitForRequests(static_cast<std::size_t>(i) + 1));
+    proxy.signal(SIGTERM);
+    ASSERT_TRUE(proxy.waitForOutput("draining"));
+    proxy.signal(SIGTERM);
+    const auto r = client.readResponse();
+    ASSERT_TRUE(r) << "try " << i;
+    EXPECT_EQ(r->body, "done");
+    ASSERT_EQ(proxy.waitForExit(), 0) << "try " << i << ":\n" << proxy.output();
+    EXPECT_NE(proxy.output().find("SIGTERM again: still draining"), std::string::npos);
+  }
+}
+
+// drain.delay: after SIGTERM new connections are still served (the ALB has not yet taken the
+// target out); then the listeners close.
+TEST_F(Binary, DrainDelayServesNewConnectionsThenClosesTheListeners) {
+  ScriptedUpstream upstream;
+  ChildProcess proxy = run(writeConfig("delay.yaml", 0, upstream.port(), "drain: { delay: 800ms }\nlog: { access: off }\n"));
+  ASSERT_TRUE(proxy.waitForOutput("listening on"));
+  const std::uint16_t port = listeningPort(proxy);
+  proxy.signal(SIGTERM);
+  ASSERT_TRUE(proxy.waitForOutput("serving for 800ms more (drain.delay)"));
+  {
+    RawClient during(port);
+    const auto r = during.roundTrip(get("/"));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+  }
+  ASSERT_TRUE(proxy.waitForOutput("listeners closed"));
+  EXPECT_EQ(proxy.waitForExit(), 0) << proxy.output();
+}
+
+// drain.timeout: a request that never finishes does not hold the process; at the timeout what is
+// left is closed and fairlead exits 0.
+TEST_F(Binary, DrainTimeoutEndsARequestThatNeverFinishes) {
+  ScriptedUpstream upstream([](const Request&) { return Action::stall(); });
+  ChildProcess proxy = run(writeConfig("timeout.yaml", 0, upstream.port(), "drain: { timeout: 400ms }\nlog: { access: off }\n"));
+  ASSERT_TRUE(proxy.waitForOutput("listening on"));
+  RawClient client(listeningPort(proxy));
+  ASSERT_TRUE(client.send(get("/")));
+  ASSERT_TRUE(upstream.waitForRequests(1));
+  const auto signalled = std::chrono::steady_clock::now();
+  proxy.signal(SIGTERM);
+  EXPECT_EQ(proxy.waitForExit(), 0) << proxy.output();
+  const auto took = std::chrono::steady_clock::now() - signalled;
+  EXPECT_GE(took, Millis(390));
+  EXPECT_LT(took, Millis(2000));
+  EXPECT_NE(proxy.output().find("drain.timeout (400ms) is over"), std::string::npos) << proxy.output();
 }
 
 }  // namespace

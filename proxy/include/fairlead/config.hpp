@@ -147,6 +147,13 @@ struct ForwardingConfig {
   std::string request_id_header = "X-Request-Id";
 };
 
+// What a drain (SIGTERM, Proxy::drain) takes, in order: delay, then timeout, inside budget.
+struct DrainConfig {
+  Millis delay{0};        // listeners stay open, traffic is served (the ALB deregisters the target)
+  Millis timeout{25000};  // then listeners close and requests in flight get this long
+  Millis budget{30000};   // the platform's SIGKILL deadline (ECS stopTimeout); delay + timeout fit in it
+};
+
 enum class AccessLogFormat : std::uint8_t { Json, Text, Off };
 
 struct LogConfig {
@@ -161,6 +168,7 @@ struct Config {
   ClientTimeouts timeouts;
   Limits limits;
   ForwardingConfig forwarding;
+  DrainConfig drain;
   LogConfig log;
 
   // The built-in defaults (docs/configuration.md): 0.0.0.0:8080 in front of one cluster at 127.0.0.1:8000.

@@ -158,7 +158,6 @@ constexpr const char* kCluster = "clusters:\n  - name: app\n    endpoints: [{add
 INSTANTIATE_TEST_SUITE_P(
     Keys, NotYetSupported,
     testing::Values(
-        NotYetCase{"drain: {delay: 5s}\n", "t.yaml:1:1: 'drain' is not supported yet"},
         NotYetCase{"admin:\n  address: 127.0.0.1:9901\n", "t.yaml:1:1: 'admin' is not supported yet"},
         NotYetCase{"app:\n  command: [uvicorn]\n", "t.yaml:1:1: 'app' is not supported yet"},
         NotYetCase{"listeners:\n  - name: a\n    address: 0.0.0.0:8443\n    tls: {}\n",
@@ -239,6 +238,16 @@ TEST(Schema, HealthAndCapacityMistakesAreErrorsAtTheirKeys) {
   EXPECT_EQ(errors(app + "    health_check: {expected_status: 399-200}\n"),
             Lines{"t.yaml:4:37: expected_status must be a status or a range such as 200-399, not '399-200'"});
   EXPECT_EQ(errors(app + "    health_check: {interval: 0s}\n"), Lines{"t.yaml:4:30: interval must be greater than 0"});
+}
+
+TEST(Schema, DrainMustFitInItsBudget) {
+  const Config c = load("drain: { delay: 5s, timeout: 20s, budget: 30s }\n");
+  EXPECT_EQ(c.drain.delay, Millis(5000));
+  EXPECT_EQ(c.drain.timeout, Millis(20000));
+  EXPECT_EQ(c.drain.budget, Millis(30000));
+  EXPECT_EQ(errors("drain: { delay: 10s, timeout: 25s }\n"),
+            Lines{"t.yaml:1:8: drain.delay 10s + drain.timeout 25s = 35s does not fit in drain.budget 30s, the platform's "
+                  "SIGKILL deadline: shorten them or raise the budget (ECS stopTimeout)"});
 }
 
 TEST(Schema, ReadsEveryBalancePolicyAndHashOn) {

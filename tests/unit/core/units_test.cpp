@@ -19,6 +19,18 @@ TEST(UnitsParseDuration, ReadsEveryUnit) {
   EXPECT_EQ(parseDuration("0s"), milliseconds(0));
 }
 
+TEST(UnitsFormatDuration, WritesTheShortestExactUnitAndReadsBack) {
+  using std::chrono::milliseconds;
+  EXPECT_EQ(formatDuration(milliseconds(30000)), "30s");
+  EXPECT_EQ(formatDuration(milliseconds(1500)), "1500ms");
+  EXPECT_EQ(formatDuration(milliseconds(120000)), "2m");
+  EXPECT_EQ(formatDuration(milliseconds(7200000)), "2h");
+  EXPECT_EQ(formatDuration(milliseconds(0)), "0s");
+  for (const long ms : {0L, 1L, 999L, 1000L, 61000L, 3600000L}) {
+    EXPECT_EQ(parseDuration(formatDuration(milliseconds(ms))), milliseconds(ms)) << ms;
+  }
+}
+
 TEST(UnitsParseDuration, BareZeroNeedsNoUnit) {
   EXPECT_EQ(parseDuration("0"), milliseconds(0));
   EXPECT_EQ(parseDuration("5"), std::nullopt);
