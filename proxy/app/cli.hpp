@@ -1,6 +1,8 @@
-// The command line of the fairlead binary: fairlead [-c FILE] [--check] [--version].
+// The command line of the fairlead binary: fairlead [-c FILE] [--check] [--version], and
+// fairlead healthcheck [URL] [--timeout DURATION].
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +14,9 @@ struct CommandLine {
   bool check = false;
   bool version = false;
   bool help = false;
+  // `fairlead healthcheck`: the URL to check, and how long it may take.
+  std::optional<std::string> healthcheck_url;
+  std::chrono::milliseconds healthcheck_timeout{2000};
 };
 
 // On a usage error: nullopt, with the message in `error`.

@@ -10,6 +10,7 @@
 #include <fairlead/proxy.hpp>
 
 #include "app/cli.hpp"
+#include "app/healthcheck.hpp"
 
 namespace {
 
@@ -75,6 +76,7 @@ int main(int argc, char** argv) {
     std::fputs(fairlead::app::usage(), stdout);
     return 0;
   }
+  if (cl->healthcheck_url) return fairlead::app::runHealthcheck(*cl->healthcheck_url, cl->healthcheck_timeout);
   if (cl->version) {
     std::printf("fairlead %s\n", FAIRLEAD_VERSION);
     return 0;

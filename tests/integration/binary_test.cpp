@@ -223,5 +223,30 @@ TEST_F(Binary, DrainTimeoutEndsARequestThatNeverFinishes) {
   EXPECT_NE(proxy.output().find("drain.timeout (400ms) is over"), std::string::npos) << proxy.output();
 }
 
+// `fairlead healthcheck URL`: exit 0 on a 2xx, 1 with the reason otherwise; for images without curl.
+TEST_F(Binary, HealthcheckExitsZeroOnlyOnA2xx) {
+  ScriptedUpstream app([](const Request& r) {
+    if (r.target == "/ok") return okWithBody("ok");
+    if (r.target == "/stall") return Action::stall();
+    return Action::respond("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n");
+  });
+  const std::string base = "http://127.0.0.1:" + std::to_string(app.port());
+  ChildProcess ok({FAIRLEAD_BINARY, "healthcheck", base + "/ok"});
+  EXPECT_EQ(ok.waitForExit(), 0) << ok.output();
+  ChildProcess down({FAIRLEAD_BINARY, "healthcheck", base + "/ready", "--timeout", "1s"});
+  EXPECT_EQ(down.waitForExit(), 1);
+  EXPECT_NE(down.output().find("/ready: status 503"), std::string::npos) << down.output();
+  ClosedPort closed;
+  ChildProcess refused({FAIRLEAD_BINARY, "healthcheck", "http://127.0.0.1:" + std::to_string(closed.port()) + "/"});
+  EXPECT_EQ(refused.waitForExit(), 1);
+  EXPECT_NE(refused.output().find("connect: Connection refused"), std::string::npos) << refused.output();
+  ChildProcess silent({FAIRLEAD_BINARY, "healthcheck", base + "/stall", "--timeout", "300ms"});
+  ChildProcess bad({FAIRLEAD_BINARY, "healthcheck", "https://example.test/"});
+  EXPECT_EQ(bad.waitForExit(), 1);
+  EXPECT_NE(bad.output().find("not an http://HOST[:PORT]/PATH URL"), std::string::npos) << bad.output();
+  EXPECT_EQ(silent.waitForExit(), 1);
+  EXPECT_NE(silent.output().find("no answer within the timeout"), std::string::npos) << silent.output();
+}
+
 }  // namespace
 }  // namespace fairlead::test
