@@ -104,13 +104,9 @@ int main(int argc, char** argv) {
   // EPIPE, not a dead proxy.
   std::signal(SIGPIPE, SIG_IGN);
   uv_loop_t* loop = uv_default_loop();
-  auto proxy = fairlead::Proxy::create(loop, std::move(*config));
-  if (!proxy) {
-    std::fprintf(stderr, "fairlead: %s\n", proxy.error().detail.c_str());
-    return 1;
-  }
+  // The handlers are in place before the proxy says it listens: a SIGTERM sent the moment it does
+  // must drain, not kill. They run only inside uv_run, once the proxy exists.
   Signals signals;
-  signals.proxy = proxy->get();
   for (auto [handle, signum, cb] : {std::tuple{&signals.term, SIGTERM, &onStopSignal},
                                     std::tuple{&signals.interrupt, SIGINT, &onStopSignal},
                                     std::tuple{&signals.quit, SIGQUIT, &onStopSignal},
@@ -119,6 +115,12 @@ int main(int argc, char** argv) {
     handle->data = &signals;
     uv_signal_start(handle, cb, signum);
   }
+  auto proxy = fairlead::Proxy::create(loop, std::move(*config));
+  if (!proxy) {
+    std::fprintf(stderr, "fairlead: %s\n", proxy.error().detail.c_str());
+    return 1;
+  }
+  signals.proxy = proxy->get();
   uv_run(loop, UV_RUN_DEFAULT);
   proxy->reset();
   return uv_loop_close(loop) == 0 ? 0 : 1;
