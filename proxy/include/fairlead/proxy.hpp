@@ -32,8 +32,9 @@ class Proxy {
   Proxy(const Proxy&) = delete;
   Proxy& operator=(const Proxy&) = delete;
 
-  // Stops accepting, lets requests in flight finish (idle connections close at once), calls back
-  // on the caller's loop when every connection is gone. Idempotent.
+  // Serves on for config.drain.delay, then stops accepting and lets requests in flight finish
+  // (idle connections close at once) for up to config.drain.timeout, after which what is left is
+  // closed. Calls back on the caller's loop when every connection is gone. Idempotent.
   void drain(std::function<void()> on_drained);
   // Closes every connection and handle the proxy opened, joins the workers, calls back on the
   // caller's loop. After the callback the caller's loop holds nothing of ours.
