@@ -49,7 +49,8 @@ struct Proxy::Impl {
 
   void armDrainTimer(std::chrono::milliseconds after) {
     if (!drain_timer) {
-      auto timer = net::UvHandle<uv_timer_t>::open(loop, this, [](uv_loop_t* l, uv_timer_t* t) { return uv_timer_init(l, t); });
+      auto timer = net::UvHandle<uv_timer_t>::open(loop, this,
+                                                   [](uv_loop_t* l, uv_timer_t* t) { return uv_timer_init(l, t); });
       FL_CHECK(timer.has_value(), "uv_timer_init cannot fail on a live loop");
       drain_timer = std::move(*timer);
     }
@@ -74,8 +75,8 @@ struct Proxy::Impl {
   void closeListenersAndDrain() {
     listeners_closed = true;
     drain_waiting = workers.size();
-    log->info("draining: listeners closed, waiting up to {} for {} worker{}", core::formatDuration(config->drain.timeout),
-              drain_waiting, drain_waiting == 1 ? "" : "s");
+    log->info("draining: listeners closed, waiting up to {} for {} worker{}",
+              core::formatDuration(config->drain.timeout), drain_waiting, drain_waiting == 1 ? "" : "s");
     armDrainTimer(config->drain.timeout);
     for (auto& w : workers) {
       w->drain([this] {

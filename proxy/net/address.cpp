@@ -28,7 +28,8 @@ std::vector<sockaddr_storage> sameFamilyAddresses(const addrinfo* found, std::ui
     if (addr.ss_family == AF_INET) reinterpret_cast<sockaddr_in*>(&addr)->sin_port = htons(port);
     if (addr.ss_family == AF_INET6) reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port = htons(port);
     const std::string text = peerText(addr);
-    const bool seen = std::any_of(out.begin(), out.end(), [&](const sockaddr_storage& o) { return peerText(o) == text; });
+    const bool seen =
+        std::any_of(out.begin(), out.end(), [&](const sockaddr_storage& o) { return peerText(o) == text; });
     if (!seen) out.push_back(addr);
   }
   return out;

@@ -43,7 +43,8 @@ void writeAccessLine(spdlog::logger& log, AccessLogFormat format, const AccessRe
   } else {
     log.info("{} {} \"{} {}\" {} in={} out={} {:.3f}ms upstream={} {:.3f}ms retries={}{}{}", r.client_ip,
              r.request_id, r.method, r.target, r.status, r.bytes_in, r.bytes_out, ms, r.upstream,
-             upstream_ms, r.retries, r.retries == 0 ? "" : " attempts=", r.retries == 0 ? std::string_view() : r.attempts);
+             upstream_ms, r.retries, r.retries == 0 ? "" : " attempts=",
+             r.retries == 0 ? std::string_view() : r.attempts);
   }
 }
 

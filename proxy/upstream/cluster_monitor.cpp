@@ -251,10 +251,11 @@ void ClusterMonitor::rebuild() {
   armTick();
   if (current_) {
     const auto& was = current_->endpoints;
+    const auto alike = [](const Endpoint& a, const Endpoint& b) {
+      return a.peer == b.peer && a.pick_weight == b.pick_weight && a.shared == b.shared;
+    };
     const bool same = next->panic == current_->panic && was.size() == next->endpoints.size() &&
-                      std::equal(was.begin(), was.end(), next->endpoints.begin(), [](const Endpoint& a, const Endpoint& b) {
-                        return a.peer == b.peer && a.pick_weight == b.pick_weight && a.shared == b.shared;
-                      });
+                      std::equal(was.begin(), was.end(), next->endpoints.begin(), alike);
     if (same) return;
     if (next->panic != current_->panic) {
       if (next->panic) {
@@ -266,8 +267,8 @@ void ClusterMonitor::rebuild() {
     }
   }
   // At start-up, before the first checks, an empty set only means "not known yet".
-  if (current_ &&
-      std::none_of(next->endpoints.begin(), next->endpoints.end(), [](const Endpoint& e) { return e.pick_weight > 0; })) {
+  const auto takes = [](const Endpoint& e) { return e.pick_weight > 0; };
+  if (current_ && std::none_of(next->endpoints.begin(), next->endpoints.end(), takes)) {
     log_->warn("cluster {}: no endpoint takes requests: they are answered 503", config_.name);
   }
   next->version = ids_.nextVersion();
@@ -399,7 +400,9 @@ ClusterStats ClusterMonitor::stats() const {
     for (std::size_t w = 0; w < shared.workers(); ++w) {
       const EndpointCounters& c = shared.counters(w);
       s.active_requests += c.active.load(std::memory_order_relaxed);
-      for (std::size_t k = 0; k < 6; ++k) s.responses_by_class[k] += c.responses_by_class[k].load(std::memory_order_relaxed);
+      for (std::size_t k = 0; k < 6; ++k) {
+        s.responses_by_class[k] += c.responses_by_class[k].load(std::memory_order_relaxed);
+      }
       for (std::size_t k = 0; k < kFailureKinds; ++k) failures[k] += c.failures[k].load(std::memory_order_relaxed);
     }
     s.failures_connect = failures[static_cast<std::size_t>(FailureKind::Connect)];
