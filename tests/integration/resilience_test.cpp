@@ -442,5 +442,54 @@ TEST_F(Resilience, ANameThatResolvesElsewhereMovesTheTrafficAndLetsRequestsInFli
   EXPECT_EQ(slow.body, "first");
 }
 
+// Issue 10's drain under load: keep-alive clients, requests of up to 2 s, SIGTERM with
+// drain.delay 3 s. The clients stop sending new requests 2.5 s into the delay, as an ALB does once
+// the target is deregistered; requests already sent must all complete, new connections made during
+// the delay must be served, and fairlead must exit 0 once the last request is done.
+TEST_F(Resilience, ADrainWithADelayLosesNoRequest) {
+  App app("app", {"--delay-ms", "20", "--slow-percent", "5", "--slow-ms", "2000"});
+  ASSERT_NO_FATAL_FAILURE(startCluster({&app}, {},
+                                       "drain: { delay: 3s, timeout: 10s, budget: 30s }\nlog: { access: off }\n"));
+  int fresh_ok = 0;
+  Clock::time_point signalled;
+  LoadPlan plan;
+  plan.port = port_;
+  plan.rate = 300;
+  plan.threads = 50;
+  plan.duration = milliseconds(4500);  // SIGTERM at 2 s; the listeners close at 5 s
+  plan.every_second = [&](int s) {
+    if (s == 2) {
+      signalled = Clock::now();
+      fairlead_->signal(SIGTERM);
+    }
+    if (s == 3 || s == 4) {
+      LoadClient fresh(port_);  // a new connection, during the delay
+      fresh_ok += fresh.get("/?delay=0").status == 200;
+    }
+  };
+  const auto results = runLoad(plan);
+  const auto exit_status = fairlead_->waitForExit(std::chrono::seconds(15));
+  const auto took = Clock::now() - signalled;
+  int before = 0;
+  int during = 0;
+  int failed = 0;
+  for (const auto& r : results) {
+    (r.at < 2 ? before : during)++;
+    if (r.status != 200) {
+      ++failed;
+      ADD_FAILURE() << "at " << r.at << " s: status " << r.status << " " << r.error;
+    }
+  }
+  std::cout << "  requests " << results.size() << " (" << before << " before SIGTERM, " << during
+            << " during the delay), failed " << failed << ", new connections during the delay served "
+            << fresh_ok << "/2, fairlead exited " << (exit_status ? *exit_status : -1) << " "
+            << std::chrono::duration_cast<milliseconds>(took).count() << " ms after SIGTERM\n";
+  EXPECT_EQ(fresh_ok, 2);
+  EXPECT_EQ(exit_status, 0);
+  EXPECT_GE(took, milliseconds(3000)) << "the listeners closed before drain.delay was over";
+  EXPECT_LT(took, milliseconds(13000)) << "past delay + timeout";
+  EXPECT_NE(fairlead_->output().find("serving for 3s more (drain.delay)"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace fairlead::test

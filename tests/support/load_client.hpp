@@ -55,7 +55,8 @@ struct LoadPlan {
 };
 
 // Sends at a steady rate (each thread keeps its own schedule, so a slow response delays only its
-// thread's next request) until the duration is over; returns every result in sending order.
+// thread's next request) until the duration is over, and sends nothing after it; returns every
+// result in sending order.
 std::vector<LoadResult> runLoad(const LoadPlan& plan);
 
 // Per second of the run: how many requests were sent then, how many failed (status 0 or >= 500),

@@ -10,7 +10,9 @@ which endpoint answered. It counts requests in progress and remembers the most i
   GET /stats              {"name", "requests", "max_active", "seq"}
   GET /control/status/N   from now on answer other requests with status N
   GET /control/hang       from now on answer nothing else, health checks included
-  anything else           sleep --delay-ms (or ?delay=MS), then 200 (or the status set) with the name
+  anything else           sleep --delay-ms (or ?delay=MS; with --slow-percent, that share of requests
+                          sleeps --slow-ms instead and the rest a random 0 to --delay-ms), then 200
+                          (or the status set) with the name
 
 An idle keep-alive connection is closed after --keepalive seconds, as uvicorn does. With
 --lazy-close the app instead notices that only when the next request arrives, and then resets the
@@ -21,6 +23,7 @@ to test what a proxy does about it.
 
 import argparse
 import json
+import random
 import select
 import socket
 import struct
@@ -38,6 +41,8 @@ def main():
     parser.add_argument("--delay-ms", type=int, default=0)
     parser.add_argument("--keepalive", type=float, default=5.0, help="idle seconds before closing a connection")
     parser.add_argument("--lazy-close", action="store_true")
+    parser.add_argument("--slow-percent", type=float, default=0)
+    parser.add_argument("--slow-ms", type=int, default=2000)
     args = parser.parse_args()
 
     lock = threading.Lock()
@@ -105,6 +110,9 @@ def main():
                     state["seq"].append(int(seq))
                 hang, status = state["hang"], state["status"]
             delay = int(parse_qs(url.query).get("delay", [args.delay_ms])[0])
+            if args.slow_percent > 0:
+                slow = random.random() * 100 < args.slow_percent
+                delay = args.slow_ms if slow else random.randint(0, args.delay_ms)
             time.sleep(600 if hang else delay / 1000)
             # Done with the work before the answer leaves: the moment the client (fairlead) learns
             # of it, the request no longer counts as in progress.
