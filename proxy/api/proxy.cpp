@@ -1,6 +1,7 @@
 #include <fairlead/proxy.hpp>
 
 #include <algorithm>
+#include <optional>
 #include <thread>
 
 #include <netinet/in.h>
@@ -11,8 +12,8 @@
 #include <spdlog/sinks/stdout_sinks.h>
 
 #include "api/worker.hpp"
-#include "core/assert.hpp"
 #include "core/units.hpp"
+#include "net/heap_timer.hpp"
 #include "upstream/cluster_monitor.hpp"
 #include "net/address.hpp"
 
@@ -43,26 +44,13 @@ struct Proxy::Impl {
   std::size_t stop_waiting = 0;
   bool draining = false;
   bool stopping = false;
-  // drain.delay, then drain.timeout, one after the other on one timer.
-  net::UvHandle<uv_timer_t> drain_timer;
+  // drain.delay, then drain.timeout, one after the other; made by create() once the loop is known.
+  std::optional<net::HeapTimer> drain_timer;
   bool listeners_closed = false;
 
-  void armDrainTimer(std::chrono::milliseconds after) {
-    if (!drain_timer) {
-      auto timer = net::UvHandle<uv_timer_t>::open(loop, this,
-                                                   [](uv_loop_t* l, uv_timer_t* t) { return uv_timer_init(l, t); });
-      FL_CHECK(timer.has_value(), "uv_timer_init cannot fail on a live loop");
-      drain_timer = std::move(*timer);
-    }
-    uv_timer_start(
-        drain_timer.get(),
-        [](uv_timer_t* t) {
-          if (t->data != nullptr) static_cast<Impl*>(t->data)->onDrainTimer();
-        },
-        static_cast<std::uint64_t>(after.count()), 0);
-  }
+  static void onDrainTimer(void* self) noexcept { static_cast<Impl*>(self)->drainPhaseOver(); }
 
-  void onDrainTimer() {
+  void drainPhaseOver() {
     if (!listeners_closed) {
       closeListenersAndDrain();
       return;
@@ -77,12 +65,12 @@ struct Proxy::Impl {
     drain_waiting = workers.size();
     log->info("draining: listeners closed, waiting up to {} for {} worker{}",
               core::formatDuration(config->drain.timeout), drain_waiting, drain_waiting == 1 ? "" : "s");
-    armDrainTimer(config->drain.timeout);
+    drain_timer->start(config->drain.timeout);
     for (auto& w : workers) {
       w->drain([this] {
         control->post([this] {
           if (--drain_waiting != 0 || !on_drained) return;
-          drain_timer.close();
+          drain_timer->close();
           std::exchange(on_drained, nullptr)();
         });
       });
@@ -137,6 +125,7 @@ Result<std::unique_ptr<Proxy>> Proxy::create(uv_loop_t* loop, Config config, Opt
                              : std::max(1u, std::thread::hardware_concurrency());
 
   impl->control = std::make_unique<net::Loop>(loop);
+  impl->drain_timer.emplace(loop, impl.get(), &Impl::onDrainTimer);
   Impl* self = impl.get();
   std::vector<std::shared_ptr<const upstream::ClusterSnapshot>> clusters;
   for (const auto& c : config.clusters) {
@@ -218,14 +207,14 @@ void Proxy::drain(std::function<void()> on_drained) {
   // The load balancer still sends traffic until it has seen the target go (deregistration):
   // refusing it now would turn into its 502s.
   impl.log->info("draining: serving for {} more (drain.delay), then closing the listeners", core::formatDuration(delay));
-  impl.armDrainTimer(delay);
+  impl.drain_timer->start(delay);
 }
 
 void Proxy::stop(std::function<void()> on_stopped) {
   auto& impl = *impl_;
   if (impl.stopping) return;
   impl.stopping = true;
-  impl.drain_timer.close();
+  impl.drain_timer->close();
   impl.monitors.clear();  // no more checks, and nothing more to publish
   impl.on_drained = nullptr;
   impl.on_stopped = std::move(on_stopped);

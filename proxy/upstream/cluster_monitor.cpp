@@ -35,6 +35,8 @@ ClusterMonitor::ClusterMonitor(net::Loop& control, const ClusterConfig& config, 
       log_(std::move(log)),
       on_change_(std::move(on_change)),
       cluster_id_(ids.forCluster(config.name)),
+      tick_(control.raw(), this, &ClusterMonitor::onTickTimer),
+      dns_timer_(control.raw(), this, &ClusterMonitor::onDnsTimer),
       self_(std::make_shared<ClusterMonitor*>(this)) {
   if (config.max_requests_per_endpoint != 0) {
     const QueueConfig queue = config.queue.value_or(QueueConfig{});
@@ -61,10 +63,6 @@ Result<std::unique_ptr<ClusterMonitor>> ClusterMonitor::create(net::Loop& contro
 }
 
 Result<> ClusterMonitor::start() {
-  auto init_timer = [](uv_loop_t* l, uv_timer_t* t) { return uv_timer_init(l, t); };
-  auto tick = net::UvHandle<uv_timer_t>::open(control_.raw(), this, init_timer);
-  if (!tick) return tl::unexpected(tick.error());
-  tick_ = std::move(*tick);
   bool any_name = false;
   for (std::size_t i = 0; i < config_.endpoints.size(); ++i) {
     const HostPort& address = config_.endpoints[i].address;
@@ -76,18 +74,7 @@ Result<> ClusterMonitor::start() {
     any_name = any_name || !net::toSockaddr(address);
     setAddresses(i, *resolved, true);
   }
-  if (any_name) {
-    auto dns = net::UvHandle<uv_timer_t>::open(control_.raw(), this, init_timer);
-    if (!dns) return tl::unexpected(dns.error());
-    dns_timer_ = std::move(*dns);
-    const auto every = static_cast<std::uint64_t>(config_.dns_refresh.count());
-    uv_timer_start(
-        dns_timer_.get(),
-        [](uv_timer_t* t) {
-          if (t->data != nullptr) static_cast<ClusterMonitor*>(t->data)->refreshDns();
-        },
-        every, every);
-  }
+  if (any_name) dns_timer_.start(config_.dns_refresh, config_.dns_refresh);
   rebuild();
   return {};
 }
@@ -279,7 +266,6 @@ void ClusterMonitor::rebuild() {
 }
 
 void ClusterMonitor::armTick() {
-  if (!tick_) return;
   const auto now = Clock::now();
   std::optional<Clock::time_point> due;
   for (const auto& m : members_) {
@@ -288,17 +274,16 @@ void ClusterMonitor::armTick() {
     if (m->ramp_since) mine = std::min(mine.value_or(Clock::time_point::max()), now + rampStep(config_.slow_start));
     if (mine && (!due || *mine < *due)) due = mine;
   }
-  if (!due) {
-    uv_timer_stop(tick_.get());
-    return;
+  if (due) {
+    tick_.start(millisUntil(*due, now));
+  } else {
+    tick_.stop();
   }
-  uv_timer_start(
-      tick_.get(),
-      [](uv_timer_t* t) {
-        if (t->data != nullptr) static_cast<ClusterMonitor*>(t->data)->onTick();
-      },
-      static_cast<std::uint64_t>(millisUntil(*due, now).count()), 0);
 }
+
+void ClusterMonitor::onTickTimer(void* self) noexcept { static_cast<ClusterMonitor*>(self)->onTick(); }
+
+void ClusterMonitor::onDnsTimer(void* self) noexcept { static_cast<ClusterMonitor*>(self)->refreshDns(); }
 
 void ClusterMonitor::onTick() {
   const auto now = Clock::now();

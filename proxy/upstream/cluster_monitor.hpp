@@ -20,7 +20,7 @@
 #include <fairlead/stats.hpp>
 
 #include "net/loop.hpp"
-#include "net/uv_handle.hpp"
+#include "net/heap_timer.hpp"
 #include "upstream/cluster.hpp"
 #include "upstream/health.hpp"
 #include "upstream/health_probe.hpp"
@@ -81,7 +81,9 @@ class ClusterMonitor {
   void rebuild();
   void armTick();
   void onTick();
+  static void onTickTimer(void* self) noexcept;
   void refreshDns();
+  static void onDnsTimer(void* self) noexcept;
   void onResolved(const uv_getaddrinfo_t* req, std::size_t config_index, int status, const addrinfo* found);
 
   net::Loop& control_;
@@ -95,8 +97,8 @@ class ClusterMonitor {
   std::vector<std::unique_ptr<Member>> members_;  // configured order, then the resolver's
   std::shared_ptr<const ClusterSnapshot> current_;
   // Ejection ends and slow-start steps: one timer for the cluster, at the nearest of them.
-  net::UvHandle<uv_timer_t> tick_;
-  net::UvHandle<uv_timer_t> dns_timer_;
+  net::HeapTimer tick_;
+  net::HeapTimer dns_timer_;
   std::vector<uv_getaddrinfo_t*> lookups_;  // pending; cancelled when we go
   // Posts from workers and resolver callbacks find out through this whether we still exist.
   std::shared_ptr<ClusterMonitor*> self_;

@@ -2,22 +2,21 @@
 
 #include <fmt/format.h>
 
-#include "core/assert.hpp"
-
 #include "upstream/conn_pool.hpp"
 
 namespace fairlead::upstream {
 
 HealthProbe::HealthProbe(net::Loop& loop, const Endpoint& endpoint, const HealthCheckConfig& config,
                          std::uint64_t seed, OnResult on_result)
-    : loop_(loop), endpoint_(endpoint), config_(config), rng_(seed), on_result_(std::move(on_result)) {
+    : loop_(loop),
+      endpoint_(endpoint),
+      config_(config),
+      rng_(seed),
+      on_result_(std::move(on_result)),
+      timer_(loop.raw(), this, &HealthProbe::onTimer) {
   const std::string& host = config.host.empty() ? endpoint.authority : config.host;
   request_ = fmt::format("GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: fairlead-health-check\r\nConnection: close\r\n\r\n",
                          config.path, host);
-  auto timer = net::UvHandle<uv_timer_t>::open(loop.raw(), this,
-                                               [](uv_loop_t* l, uv_timer_t* t) { return uv_timer_init(l, t); });
-  FL_CHECK(timer.has_value(), "uv_timer_init cannot fail on a live loop");
-  timer_ = std::move(*timer);
   schedule(std::chrono::milliseconds(0));
 }
 
@@ -33,12 +32,10 @@ std::chrono::milliseconds HealthProbe::nextWait(const HealthCheckConfig& config,
 }
 
 void HealthProbe::schedule(std::chrono::milliseconds after) noexcept {
-  uv_timer_start(timer_.get(), &HealthProbe::onTimer, static_cast<std::uint64_t>(after.count()), 0);
+  timer_.start(after);
 }
 
-void HealthProbe::onTimer(uv_timer_t* timer) noexcept {
-  if (timer->data != nullptr) static_cast<HealthProbe*>(timer->data)->begin();
-}
+void HealthProbe::onTimer(void* self) noexcept { static_cast<HealthProbe*>(self)->begin(); }
 
 void HealthProbe::begin() noexcept {
   status_ = 0;

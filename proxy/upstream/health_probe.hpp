@@ -14,7 +14,7 @@
 #include "core/random.hpp"
 #include "http/message_parser.hpp"
 #include "net/loop.hpp"
-#include "net/uv_handle.hpp"
+#include "net/heap_timer.hpp"
 #include "upstream/cluster.hpp"
 #include "upstream/upstream_connection.hpp"
 
@@ -38,7 +38,7 @@ class HealthProbe final : private UpstreamConnection::User, private http::Messag
   void schedule(std::chrono::milliseconds after) noexcept;
   void begin() noexcept;
   void conclude(bool passed, std::string reason) noexcept;
-  static void onTimer(uv_timer_t* timer) noexcept;
+  static void onTimer(void* self) noexcept;
 
   void onUpstreamConnect(UpstreamConnection& conn, int status) noexcept override;
   void onUpstreamRead(UpstreamConnection& conn, std::string_view data) noexcept override;
@@ -56,9 +56,7 @@ class HealthProbe final : private UpstreamConnection::User, private http::Messag
   std::string request_;
   core::SplitMix rng_;
   OnResult on_result_;
-  // libuv's timers are a min-heap: right for a duration that differs at every arming, where the
-  // per-duration lists of net::Timer would grow a list for each.
-  net::UvHandle<uv_timer_t> timer_;
+  net::HeapTimer timer_;  // the jittered wait between checks
   std::unique_ptr<UpstreamConnection> conn_;
   int status_ = 0;  // of the response head, once read
 };
