@@ -106,9 +106,13 @@ void Exchange::onWaitTimer(void* self) noexcept {
     ex->ticket_.reset();
     error = Error{Errc::Overloaded, Side::Upstream, 0, "waited queue.timeout for a slot"};
   }
-  ex->done_ = true;
-  ex->upstream_end_ = Clock::now();
-  ex->listener_.onExchangeFailed(error, false);
+  ex->giveUp(std::move(error));
+}
+
+void Exchange::giveUp(Error error) noexcept {
+  done_ = true;
+  upstream_end_ = Clock::now();
+  listener_.onExchangeFailed(error, response_head_final_);
 }
 
 void Exchange::stopWaiting() noexcept {
@@ -333,9 +337,7 @@ void Exchange::failOrRetry(Error error, bool request_sent) {
     ctx_.log->debug("not retrying request to {} after {}: retry budget spent", upstreamAddress(),
                     toString(error.code));
   }
-  done_ = true;
-  upstream_end_ = Clock::now();
-  listener_.onExchangeFailed(error, response_head_final_);
+  giveUp(std::move(error));
 }
 
 void Exchange::onUpstreamConnect(upstream::UpstreamConnection& conn, int status) noexcept {

@@ -83,6 +83,8 @@ class Exchange final : public ResponseSource,
   void consumeResponse(std::string_view data) noexcept;
   void completeResponse(bool nothing_followed) noexcept;
   void failOrRetry(Error error, bool request_sent);
+  // The exchange is over without a (complete) response: the listener is told why.
+  void giveUp(Error error) noexcept;
   void finish(bool reusable) noexcept;
   // Request bytes toward the upstream: written to the connection (and kept for a replay while one
   // may happen), or held until a connection is attached.

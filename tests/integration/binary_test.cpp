@@ -40,6 +40,16 @@ class Binary : public ::testing::Test {
 
   ChildProcess run(const std::string& config) { return ChildProcess({FAIRLEAD_BINARY, "-c", config}); }
 
+  // The moment a stop signal matters most: a request of `client` in flight at `upstream` (its
+  // `nth` request), SIGTERM sent, and the drain begun. Use as ASSERT_NO_FATAL_FAILURE(...).
+  static void drainWithARequestInFlight(ChildProcess& proxy, RawClient& client, ScriptedUpstream& upstream,
+                                        std::size_t nth) {
+    ASSERT_TRUE(client.send(get("/")));
+    ASSERT_TRUE(upstream.waitForRequests(nth));
+    proxy.signal(SIGTERM);
+    ASSERT_TRUE(proxy.waitForOutput("draining"));
+  }
+
   // The port a running fairlead says it listens on ("listening on 127.0.0.1:0 (port N)").
   static std::uint16_t listeningPort(const ChildProcess& child) {
     std::smatch m;
@@ -154,10 +164,7 @@ TEST_F(Binary, AStopDuringADrainAlwaysExits) {
     ChildProcess proxy = run(config);
     ASSERT_TRUE(proxy.waitForOutput("listening on"));
     RawClient client(listeningPort(proxy));
-    ASSERT_TRUE(client.send(get("/")));
-    ASSERT_TRUE(upstream.waitForRequests(static_cast<std::size_t>(i) + 1));
-    proxy.signal(SIGTERM);
-    ASSERT_TRUE(proxy.waitForOutput("draining"));
+    ASSERT_NO_FATAL_FAILURE(drainWithARequestInFlight(proxy, client, upstream, static_cast<std::size_t>(i) + 1));
     proxy.signal(SIGQUIT);
     ASSERT_EQ(proxy.waitForExit(), 0) << "try " << i << ":\n" << proxy.output();
     EXPECT_NE(proxy.output().find("SIGQUIT, stopping now"), std::string::npos);
@@ -173,10 +180,7 @@ TEST_F(Binary, ARepeatedSigtermKeepsDraining) {
     ChildProcess proxy = run(config);
     ASSERT_TRUE(proxy.waitForOutput("listening on"));
     RawClient client(listeningPort(proxy));
-    ASSERT_TRUE(client.send(get("/")));
-    ASSERT_TRUE(upstream.waitForRequests(static_cast<std::size_t>(i) + 1));
-    proxy.signal(SIGTERM);
-    ASSERT_TRUE(proxy.waitForOutput("draining"));
+    ASSERT_NO_FATAL_FAILURE(drainWithARequestInFlight(proxy, client, upstream, static_cast<std::size_t>(i) + 1));
     proxy.signal(SIGTERM);
     const auto r = client.readResponse();
     ASSERT_TRUE(r) << "try " << i;
