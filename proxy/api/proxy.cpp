@@ -11,6 +11,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
+#include "admin/admin_service.hpp"
 #include "api/worker.hpp"
 #include "core/units.hpp"
 #include "net/heap_timer.hpp"
@@ -19,8 +20,10 @@
 
 namespace fairlead {
 
-struct Proxy::Impl {
+struct Proxy::Impl final : admin::AdminBackend {
   uv_loop_t* loop = nullptr;
+  Options options;
+  std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
   std::unique_ptr<net::Loop> control;
   std::shared_ptr<const Config> config;
   std::shared_ptr<const session::RuntimeSnapshot> runtime;
@@ -35,6 +38,14 @@ struct Proxy::Impl {
   std::vector<std::unique_ptr<session::Counters>> counters;
   std::vector<std::unique_ptr<api::Worker>> workers;
   std::vector<std::uint16_t> ports;
+  // The admin listener: a worker of its own on the control loop, whose every request the admin
+  // service answers. Not drained with the data plane: /ready must say 503 through the drain.
+  std::unique_ptr<admin::AdminService> admin_service;
+  session::Counters admin_counters;
+  std::unique_ptr<api::Worker> admin_worker;
+  std::uint16_t admin_port = 0;
+  std::uint64_t reloads_ok = 0;
+  std::uint64_t reloads_failed = 0;
   std::function<void()> on_drained;
   std::function<void()> on_stopped;
   // Workers yet to report, one count per operation: a stop can start while the drain's reports
@@ -76,6 +87,64 @@ struct Proxy::Impl {
       });
     }
   }
+
+  void startDrain(std::function<void()> done) {
+    if (draining || stopping) return;
+    draining = true;
+    on_drained = std::move(done);
+    const auto delay = config->drain.delay;
+    if (delay.count() <= 0) {
+      closeListenersAndDrain();
+      return;
+    }
+    // The load balancer still sends traffic until it has seen the target go (deregistration):
+    // refusing it now would turn into its 502s.
+    log->info("draining: serving for {} more (drain.delay), then closing the listeners", core::formatDuration(delay));
+    drain_timer->start(delay);
+  }
+
+  // AdminBackend, on the control loop.
+  admin::ProcessState process() const override {
+    admin::ProcessState p;
+    p.draining = draining;
+    p.reloads_ok = reloads_ok;
+    p.reloads_failed = reloads_failed;
+    p.started = started;
+    p.version = FAIRLEAD_VERSION;
+    p.not_ready_reason = notReadyReason();
+    p.ready = p.not_ready_reason.empty();
+    return p;
+  }
+  std::string notReadyReason() const {
+    if (stopping) return "stopping";
+    if (draining) return "draining";
+    const std::string& wanted = config->app ? config->app->ready_cluster : std::string();
+    for (const auto& m : monitors) {
+      if (m->name() == wanted) return m->notReadyReason();
+    }
+    return {};
+  }
+  Stats stats() const override;
+  std::vector<ClusterStats> clusters() const override {
+    std::vector<ClusterStats> out;
+    for (const auto& m : monitors) out.push_back(m->stats());
+    return out;
+  }
+  void drain() override {
+    if (options.on_admin_drain) {
+      options.on_admin_drain();
+    } else {
+      startDrain(nullptr);
+    }
+  }
+  bool drainEndpoint(std::string_view cluster, std::string_view address) override {
+    for (auto& m : monitors) {
+      if (m->name() == cluster) return m->drain(address);
+    }
+    return false;
+  }
+
+  Result<> openAdmin();
 
   // A cluster's monitor made a new snapshot: every worker starts new requests with it.
   void publishClusters() {
@@ -147,6 +216,13 @@ Result<std::unique_ptr<Proxy>> Proxy::create(uv_loop_t* loop, Config config, Opt
                   "listener " + l.name + " on " + l.address.toString() + ": " + free.error().detail);
     }
   }
+  if (config.admin) {
+    auto addr = net::toSockaddr(config.admin->address);
+    if (!addr) return fail(Errc::ConfigInvalid, "admin: " + addr.error().detail);
+    if (auto free = net::TcpListener::checkAddressFree(*addr); !free) {
+      return fail(Errc::ConfigInvalid, "admin on " + config.admin->address.toString() + ": " + free.error().detail);
+    }
+  }
   // With port 0 the first bind picks the port and the other workers join it.
   std::vector<std::vector<net::TcpListener::Bound>> sockets(workers);
   for (const auto& l : config.listeners) {
@@ -175,7 +251,7 @@ Result<std::unique_ptr<Proxy>> Proxy::create(uv_loop_t* loop, Config config, Opt
   }
 
   impl->config = std::make_shared<const Config>(std::move(config));
-  impl->runtime = session::RuntimeSnapshot::build(impl->config, std::move(clusters));
+  impl->runtime = session::RuntimeSnapshot::build(impl->config, std::move(clusters), workers);
   const std::uint64_t per_worker_limit =
       (impl->config->limits.max_connections + workers - 1) / workers;
   for (std::size_t w = 0; w < workers; ++w) {
@@ -191,24 +267,14 @@ Result<std::unique_ptr<Proxy>> Proxy::create(uv_loop_t* loop, Config config, Opt
     impl->log->info("listening on {} (port {}), {} worker{}", impl->config->listeners[i].address.toString(),
                     impl->ports[i], workers, workers == 1 ? "" : "s");
   }
+  impl->options = std::move(options);
+  if (impl->config->admin) {
+    if (auto opened = impl->openAdmin(); !opened) return tl::unexpected(opened.error());
+  }
   return std::unique_ptr<Proxy>(new Proxy(std::move(impl)));
 }
 
-void Proxy::drain(std::function<void()> on_drained) {
-  auto& impl = *impl_;
-  if (impl.draining || impl.stopping) return;
-  impl.draining = true;
-  impl.on_drained = std::move(on_drained);
-  const auto delay = impl.config->drain.delay;
-  if (delay.count() <= 0) {
-    impl.closeListenersAndDrain();
-    return;
-  }
-  // The load balancer still sends traffic until it has seen the target go (deregistration):
-  // refusing it now would turn into its 502s.
-  impl.log->info("draining: serving for {} more (drain.delay), then closing the listeners", core::formatDuration(delay));
-  impl.drain_timer->start(delay);
-}
+void Proxy::drain(std::function<void()> on_drained) { impl_->startDrain(std::move(on_drained)); }
 
 void Proxy::stop(std::function<void()> on_stopped) {
   auto& impl = *impl_;
@@ -218,6 +284,7 @@ void Proxy::stop(std::function<void()> on_stopped) {
   impl.monitors.clear();  // no more checks, and nothing more to publish
   impl.on_drained = nullptr;
   impl.on_stopped = std::move(on_stopped);
+  if (impl.admin_worker) impl.workers.push_back(std::move(impl.admin_worker));
   impl.stop_waiting = impl.workers.size();
   for (auto& w : impl.workers) {
     w->stop([this] {
@@ -234,22 +301,54 @@ void Proxy::stop(std::function<void()> on_stopped) {
 }
 
 bool Proxy::drainEndpoint(std::string_view cluster, std::string_view address) {
-  for (auto& m : impl_->monitors) {
-    if (m->name() == cluster) return m->drain(address);
-  }
-  return false;
+  return impl_->drainEndpoint(cluster, address);
 }
 
-Stats Proxy::stats() const {
+Stats Proxy::stats() const { return impl_->stats(); }
+
+Result<> Proxy::Impl::openAdmin() {
+  const AdminConfig& admin = *config->admin;
+  auto addr = net::toSockaddr(admin.address);
+  if (!addr) return fail(Errc::ConfigInvalid, "admin: " + addr.error().detail);
+  auto bound = net::TcpListener::openSocket(*addr);
+  if (!bound) return fail(Errc::ConfigInvalid, "admin on " + admin.address.toString() + ": " + bound.error().detail);
+  admin_port = bound->port;
+  // The admin worker's own view: one listener, no routes, no clusters; its requests are not the
+  // data plane's and are counted apart.
+  auto own = std::make_shared<Config>(*config);
+  own->listeners = {ListenerConfig{.name = "admin", .address = admin.address}};
+  own->clusters.clear();
+  own->log.access = AccessLogFormat::Off;
+  admin_service = std::make_unique<admin::AdminService>(*this, admin.token);
+  constexpr std::uint64_t kAdminConnections = 256;  // scrapers and health checkers, not clients
+  admin_worker = std::make_unique<api::Worker>(0, session::RuntimeSnapshot::build(std::move(own), {}, 1),
+                                               std::vector<net::TcpListener::Bound>{*bound}, admin_counters, log,
+                                               nullptr, kAdminConnections, loop, admin_service.get());
+  if (auto started = admin_worker->start(); !started) return started;
+  log->info("admin listening on {} (port {}){}", admin.address.toString(), admin_port,
+            admin.token.empty() ? "" : ", bearer token required beyond /live and /ready");
+  return {};
+}
+
+Stats Proxy::Impl::stats() const {
   Stats out;
-  for (const auto& c : impl_->counters) c->addTo(out);
+  for (const auto& c : counters) c->addTo(out);
+  for (std::size_t i = 0; i < runtime->config->listeners.size(); ++i) {
+    ListenerStats& l = out.listeners.emplace_back();
+    l.name = runtime->config->listeners[i].name;
+    for (const session::ListenerCounters& block : *runtime->listener_counters[i]) {
+      for (std::size_t k = 0; k < 6; ++k) l.responses_by_class[k] += block.responses_by_class[k].load(std::memory_order_relaxed);
+      core::addTo(block.duration, l.duration);
+    }
+  }
   return out;
 }
 
-std::vector<ClusterStats> Proxy::clusters() const {
-  std::vector<ClusterStats> out;
-  for (const auto& m : impl_->monitors) out.push_back(m->stats());
-  return out;
+std::vector<ClusterStats> Proxy::clusters() const { return impl_->clusters(); }
+
+std::optional<std::uint16_t> Proxy::adminPort() const {
+  if (!impl_->admin_worker) return std::nullopt;
+  return impl_->admin_port;
 }
 
 std::vector<std::uint16_t> Proxy::listenerPorts() const { return impl_->ports; }

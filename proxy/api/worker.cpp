@@ -11,7 +11,7 @@ namespace fairlead::api {
 Worker::Worker(std::size_t index, std::shared_ptr<const session::RuntimeSnapshot> runtime,
                std::vector<net::TcpListener::Bound> sockets, session::Counters& counters,
                std::shared_ptr<spdlog::logger> log, std::shared_ptr<spdlog::logger> access_log,
-               std::uint64_t max_connections, uv_loop_t* inline_loop)
+               std::uint64_t max_connections, uv_loop_t* inline_loop, session::LocalService* service)
     : index_(index), sockets_(std::move(sockets)) {
   if (inline_loop != nullptr) {
     raw_loop_ = inline_loop;
@@ -32,6 +32,7 @@ Worker::Worker(std::size_t index, std::shared_ptr<const session::RuntimeSnapshot
       .access_format = format,
       .max_connections = max_connections,
       .worker = index_,
+      .service = service,
   });
   ctx_->rng.seed(std::random_device{}() ^ (static_cast<std::uint64_t>(std::random_device{}()) << 32));
 }

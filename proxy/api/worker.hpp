@@ -19,11 +19,12 @@ namespace fairlead::api {
 
 class Worker final : private session::DownstreamSession::Owner {
  public:
-  // inline_loop: run on this loop (the caller's) instead of a thread of our own.
+  // inline_loop: run on this loop (the caller's) instead of a thread of our own. service: answers
+  // every request of these sockets instead of the routes (the admin listener).
   Worker(std::size_t index, std::shared_ptr<const session::RuntimeSnapshot> runtime,
          std::vector<net::TcpListener::Bound> sockets, session::Counters& counters,
          std::shared_ptr<spdlog::logger> log, std::shared_ptr<spdlog::logger> access_log,
-         std::uint64_t max_connections, uv_loop_t* inline_loop);
+         std::uint64_t max_connections, uv_loop_t* inline_loop, session::LocalService* service = nullptr);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;

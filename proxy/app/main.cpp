@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <utility>
 
 #include <uv.h>
 
@@ -38,6 +39,11 @@ void stopNow(Signals& s, const char* why) {
   stopProxy(s);
 }
 
+void beginDrain(Signals& s) {
+  if (std::exchange(s.draining, true)) return;
+  s.proxy->drain([&s] { stopProxy(s); });
+}
+
 // SIGTERM and SIGINT drain. A repeated SIGTERM does not cut the drain short: wrappers, signals to a
 // whole process group and orchestrators send it twice, and the platform's SIGKILL at drain.budget
 // is the hard deadline anyway. A second SIGINT (Ctrl-C twice) or a SIGQUIT stops at once.
@@ -48,8 +54,7 @@ void onStopSignal(uv_signal_t* handle, int signum) {
     return;
   }
   if (!s.draining) {
-    s.draining = true;
-    s.proxy->drain([&s] { stopProxy(s); });
+    beginDrain(s);
     return;
   }
   if (signum == SIGINT) {
@@ -115,7 +120,9 @@ int main(int argc, char** argv) {
     handle->data = &signals;
     uv_signal_start(handle, cb, signum);
   }
-  auto proxy = fairlead::Proxy::create(loop, std::move(*config));
+  // POST /drain on the admin listener drains as SIGTERM does, and the same second signal stops it.
+  auto proxy = fairlead::Proxy::create(loop, std::move(*config),
+                                       fairlead::Options{.on_admin_drain = [&signals] { beginDrain(signals); }});
   if (!proxy) {
     std::fprintf(stderr, "fairlead: %s\n", proxy.error().detail.c_str());
     return 1;

@@ -66,6 +66,8 @@ tl::expected<std::uint16_t, std::string> parsePort(std::string_view text, std::s
 
 bool isIpAddress(std::string_view host) { return isIpv4(host) || isIpv6(host); }
 
+bool isLoopback(std::string_view host) { return (isIpv4(host) && host.starts_with("127.")) || host == "::1"; }
+
 bool isValidHost(std::string_view host) {
   if (isIpAddress(host)) return true;
   // All digits and dots but not an IPv4 address ("10.0.0.256", "10.1"): a typo, not a name.

@@ -22,6 +22,8 @@ tl::expected<Cidr, std::string> parseCidr(std::string_view text);
 std::string toString(const Cidr& cidr);
 
 bool isIpAddress(std::string_view host);
+// 127.0.0.0/8 or ::1: reachable from this host only.
+bool isLoopback(std::string_view host);
 // An IP literal or a DNS name (letters, digits, '-', '_' and dots; Docker service names may hold '_').
 bool isValidHost(std::string_view host);
 

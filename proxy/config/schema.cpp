@@ -2,6 +2,7 @@
 
 #include <array>
 #include <charconv>
+#include <csignal>
 
 #include <fmt/format.h>
 
@@ -14,6 +15,9 @@ constexpr std::array<std::string_view, 4> kBalanceNames = {"round_robin", "least
 constexpr std::array<std::string_view, 3> kAccessNames = {"json", "text", "off"};
 constexpr std::array<AccessLogFormat, 3> kAccessFormats = {AccessLogFormat::Json, AccessLogFormat::Text,
                                                            AccessLogFormat::Off};
+
+constexpr std::array<std::string_view, 6> kStopSignalNames = {"SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2"};
+constexpr std::array<int, 6> kStopSignals = {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2};
 
 class SchemaReader {
  public:
@@ -40,8 +44,10 @@ class SchemaReader {
                     {"forwarding", [&](const Value& v) { readForwarding(v, config.forwarding); }},
                     {"log", [&](const Value& v) { readLog(v, config.log); }},
                     {"drain", [&](const Value& v) { readDrain(v, config.drain); }},
+                    {"admin", [&](const Value& v) { readAdmin(v, config.admin.emplace()); }},
+                    {"app", [&](const Value& v) { readApp(v, config.app.emplace()); }},
                 },
-                {"admin", "app"}});
+                {}});
     return config;
   }
 
@@ -319,6 +325,32 @@ class SchemaReader {
                        {"delay", [&](const Value& f) { r_.readDuration(f, out.delay); }},
                        {"timeout", [&](const Value& f) { r_.readDuration(f, out.timeout); }},
                        {"budget", [&](const Value& f) { r_.readDuration(f, out.budget); }},
+                   },
+                   {}});
+  }
+
+  void readAdmin(const Value& v, AdminConfig& out) {
+    r_.readMap(v, {"admin",
+                   {
+                       {"address", [&](const Value& f) { r_.readHostPort(f, out.address); }},
+                       {"token", [&](const Value& f) { r_.readString(f, out.token); }},
+                   },
+                   {}});
+  }
+
+  void readApp(const Value& v, AppConfig& out) {
+    r_.readMap(v, {"app",
+                   {
+                       {"command",
+                        [&](const Value& f) {
+                          r_.readList(f, [&](const Value& item) { r_.readString(item, out.command.emplace_back()); });
+                        }},
+                       {"stop_signal",
+                        [&](const Value& f) {
+                          if (auto index = r_.readChoice(f, kStopSignalNames)) out.stop_signal = kStopSignals[*index];
+                        }},
+                       {"stop_timeout", [&](const Value& f) { r_.readDuration(f, out.stop_timeout); }},
+                       {"ready_cluster", [&](const Value& f) { r_.readString(f, out.ready_cluster); }},
                    },
                    {}});
   }

@@ -47,6 +47,8 @@ class Checker {
     checkListeners();
     checkClusters();
     checkClientSide();
+    checkAdmin();
+    checkApp();
     checkDrain();
     return std::move(issues_);
   }
@@ -321,11 +323,53 @@ class Checker {
     const DrainConfig& d = config_.drain;
     positive("drain.timeout", "drain.timeout", d.timeout);
     positive("drain.budget", "drain.budget", d.budget);
-    if (d.delay.count() >= 0 && d.timeout.count() > 0 && d.budget.count() > 0 && d.delay + d.timeout > d.budget) {
-      add("drain.budget", fmt::format("drain.delay {} + drain.timeout {} = {} does not fit in drain.budget {}, the "
-                                      "platform's SIGKILL deadline: shorten them or raise the budget (ECS stopTimeout)",
-                                      core::formatDuration(d.delay), core::formatDuration(d.timeout),
-                                      core::formatDuration(d.delay + d.timeout), core::formatDuration(d.budget)));
+    if (d.delay.count() < 0 || d.timeout.count() <= 0 || d.budget.count() <= 0) return;
+    // The app is stopped only after the clients are drained, so its stop_timeout comes last.
+    const Millis app_stop = config_.app ? config_.app->stop_timeout : Millis{0};
+    const Millis total = d.delay + d.timeout + app_stop;
+    if (total <= d.budget) return;
+    const std::string sum =
+        config_.app ? fmt::format("drain.delay {} + drain.timeout {} + app.stop_timeout {}", core::formatDuration(d.delay),
+                                  core::formatDuration(d.timeout), core::formatDuration(app_stop))
+                    : fmt::format("drain.delay {} + drain.timeout {}", core::formatDuration(d.delay),
+                                  core::formatDuration(d.timeout));
+    add("drain.budget", fmt::format("{} = {} does not fit in drain.budget {}, the platform's SIGKILL deadline: "
+                                    "shorten them or raise the budget (ECS stopTimeout)",
+                                    sum, core::formatDuration(total), core::formatDuration(d.budget)));
+  }
+
+  void checkAdmin() {
+    if (!config_.admin) return;
+    const HostPort& a = config_.admin->address;
+    if (!isIpAddress(a.host)) {
+      add("admin.address", fmt::format("admin address '{}' must be an IP address (127.0.0.1 keeps it to this host)", a.host));
+      return;
+    }
+    for (std::size_t i = 0; i < config_.listeners.size(); ++i) {
+      if (a.port != 0 && config_.listeners[i].address.toString() == a.toString()) {
+        add("admin.address", fmt::format("listener {} already uses {}, the admin address (set admin.address to "
+                                         "another port)", config_.listeners[i].name, a.toString()));
+      }
+    }
+    // Anyone who reaches the admin port could drain the proxy or read its topology.
+    if (!isLoopback(a.host) && config_.admin->token.empty()) {
+      add("admin.address", fmt::format("the admin address {} is reachable from other hosts: set admin.token (a bearer "
+                                       "token, e.g. token: ${{FAIRLEAD_ADMIN_TOKEN}}) or bind it to 127.0.0.1",
+                                       a.toString()));
+    }
+  }
+
+  void checkApp() {
+    if (!config_.app) return;
+    const AppConfig& app = *config_.app;
+    for (std::size_t i = 0; i < app.command.size(); ++i) {
+      if (app.command[i].empty()) add(fmt::format("app.command[{}]", i), "an empty argument in app.command");
+    }
+    positive("app.stop_timeout", "app.stop_timeout", app.stop_timeout);
+    if (!app.ready_cluster.empty() &&
+        std::none_of(config_.clusters.begin(), config_.clusters.end(),
+                     [&](const ClusterConfig& c) { return c.name == app.ready_cluster; })) {
+      add("app.ready_cluster", fmt::format("ready_cluster '{}' is not a cluster", app.ready_cluster));
     }
   }
 

@@ -367,9 +367,13 @@ std::uint64_t DownstreamSession::balancingHash(const ClusterConfig& cluster, con
 
 Refusal DownstreamSession::chooseSource(http::MessageHead& head, Active& active,
                                         http::BodyFraming framing) noexcept {
+  auto& listener = static_cast<ResponseSource::Listener&>(*this);
+  if (ctx_.service != nullptr) {
+    source_ = ctx_.service->answer(head, listener, ctx_.loop);
+    return Refusal::None;
+  }
   const RuntimeSnapshot& runtime = *active.runtime;
   Router::Decision decision = (*runtime.routers)[listener_].route(head);
-  auto& listener = static_cast<ResponseSource::Listener&>(*this);
   using Kind = Router::Decision::Kind;
   switch (decision.kind) {
     case Kind::BadPath:
@@ -768,10 +772,15 @@ void DownstreamSession::logAccess() noexcept {
   if (active_ == nullptr || active_->logged) return;
   active_->logged = true;
   const Active& a = *active_;
-  if (a.status >= 100 && a.status < 600) bump(ctx_.counters.responses_by_class[a.status / 100]);
-  if (!ctx_.access_log) return;
   using std::chrono::duration_cast;
   using Micros = std::chrono::microseconds;
+  const auto duration = duration_cast<Micros>(std::chrono::steady_clock::now() - a.started);
+  const std::size_t status_class = a.status >= 100 && a.status < 600 ? static_cast<std::size_t>(a.status / 100) : 0;
+  if (status_class != 0) bump(ctx_.counters.responses_by_class[status_class]);
+  ListenerCounters& counts = (*a.runtime->listener_counters[listener_])[ctx_.worker];
+  bump(counts.responses_by_class[status_class]);
+  counts.duration.record(duration);
+  if (!ctx_.access_log) return;
   // A failed write drops what was queued, so the total can fall below the request's baseline.
   const std::uint64_t out_total = client_->bytesWritten() + client_->pendingBytes();
   writeAccessLine(*ctx_.access_log, ctx_.access_format,
@@ -784,7 +793,7 @@ void DownstreamSession::logAccess() noexcept {
                       .status = a.status,
                       .bytes_in = client_->bytesRead() - a.bytes_in_at_start,
                       .bytes_out = out_total > a.bytes_out_at_start ? out_total - a.bytes_out_at_start : 0,
-                      .duration = duration_cast<Micros>(std::chrono::steady_clock::now() - a.started),
+                      .duration = duration,
                       .upstream = source_ ? source_->upstreamAddress() : std::string_view("-"),
                       .upstream_duration = source_ ? duration_cast<Micros>(source_->upstreamDuration()) : Micros{},
                       .retries = source_ ? source_->retries() : 0,

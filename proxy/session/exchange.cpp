@@ -443,6 +443,8 @@ void Exchange::onUpstreamTimeout(upstream::UpstreamConnection&) noexcept {
 int Exchange::onHead(http::MessageHead& head) noexcept {
   response_head_final_ = head.status >= 200 || head.status == 101;
   if (response_head_final_ && attempt_counted_) {
+    (*cluster_.upstream_latency)[ctx_.worker].record(
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - upstream_start_));
     const upstream::Endpoint& endpoint = *endpoint_;
     upstream::EndpointCounters& counters = countersOf(endpoint);
     counters.responses_by_class[std::min(head.status / 100, 5)].fetch_add(1, std::memory_order_relaxed);

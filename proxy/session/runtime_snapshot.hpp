@@ -4,15 +4,24 @@
 // is a pointer swap that never changes a request in flight.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <vector>
 
 #include <fairlead/config.hpp>
 
+#include "core/latency_histogram.hpp"
 #include "session/router.hpp"
 #include "upstream/cluster.hpp"
 
 namespace fairlead::session {
+
+// One worker's counts for one listener, written by that worker only (see core::LatencyCounts).
+struct alignas(64) ListenerCounters {
+  std::atomic<std::uint64_t> responses_by_class[6] = {};  // [0]: no response; [1..5]: 1xx..5xx
+  core::LatencyCounts duration;
+};
+using ListenerBlocks = std::vector<ListenerCounters>;  // per worker
 
 struct RuntimeSnapshot {
   std::shared_ptr<const Config> config;
@@ -20,10 +29,13 @@ struct RuntimeSnapshot {
   // their clusters' health.
   std::shared_ptr<const std::vector<Router>> routers;
   std::vector<std::shared_ptr<const upstream::ClusterSnapshot>> clusters;  // config order
+  // One per listener, config order; a listener keeps its counts while its name stays.
+  std::vector<std::shared_ptr<ListenerBlocks>> listener_counters;
 
+  // previous: the snapshot this one replaces (a reload), whose listener counts carry over by name.
   static std::shared_ptr<const RuntimeSnapshot> build(
-      std::shared_ptr<const Config> config,
-      std::vector<std::shared_ptr<const upstream::ClusterSnapshot>> clusters);
+      std::shared_ptr<const Config> config, std::vector<std::shared_ptr<const upstream::ClusterSnapshot>> clusters,
+      std::size_t workers, const RuntimeSnapshot* previous = nullptr);
   // The same config and routes with the clusters as they are now.
   std::shared_ptr<const RuntimeSnapshot> withClusters(
       std::vector<std::shared_ptr<const upstream::ClusterSnapshot>> now) const;

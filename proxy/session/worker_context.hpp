@@ -19,6 +19,7 @@
 #include "core/random.hpp"
 #include "net/heap_reclaim.hpp"
 #include "net/loop.hpp"
+#include "session/local_service.hpp"
 #include "session/runtime_snapshot.hpp"
 #include "upstream/conn_pool.hpp"
 #include "upstream/lb/load_balancer.hpp"
@@ -60,6 +61,8 @@ struct WorkerContext {
   AccessLogFormat access_format = AccessLogFormat::Json;
   std::uint64_t max_connections = 0;           // this worker's share of limits.max_connections
   std::size_t worker = 0;                      // which block of each endpoint's counters is ours
+  LocalService* service = nullptr;  // set: every request here is its to answer, not the routes'
+
   bool draining = false;
   core::SplitMix rng;  // seeded by the Worker
   std::uint64_t next_connection_id = 1;

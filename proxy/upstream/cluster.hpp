@@ -14,6 +14,7 @@
 #include <fairlead/config.hpp>
 #include <fairlead/result.hpp>
 
+#include "core/latency_histogram.hpp"
 #include "upstream/admission.hpp"
 #include "upstream/shared_endpoint.hpp"
 
@@ -61,6 +62,8 @@ struct ClusterSnapshot {
   // here for the logs and counters.
   bool panic = false;
   std::shared_ptr<Admission> admission;  // null without max_requests_per_endpoint
+  // Per worker: first attempt to response head. Made by the monitor, the same in every snapshot.
+  std::shared_ptr<core::LatencyBlocks> upstream_latency;
 
   // Whether an endpoint may get a request at all: pick_weight > 0, or everything (not draining)
   // in panic, which the monitor already wrote into the weights.

@@ -38,6 +38,7 @@ ClusterMonitor::ClusterMonitor(net::Loop& control, const ClusterConfig& config, 
       tick_(control.raw(), this, &ClusterMonitor::onTickTimer),
       dns_timer_(control.raw(), this, &ClusterMonitor::onDnsTimer),
       self_(std::make_shared<ClusterMonitor*>(this)) {
+  upstream_latency_ = std::make_shared<core::LatencyBlocks>(workers);
   if (config.max_requests_per_endpoint != 0) {
     const QueueConfig queue = config.queue.value_or(QueueConfig{});
     admission_ = std::make_shared<Admission>(config.max_requests_per_endpoint, queue.max);
@@ -154,6 +155,7 @@ void ClusterMonitor::transition(Member& m, std::string what) {
 }
 
 void ClusterMonitor::onCheckResult(Member& m, bool passed, const std::string& reason) {
+  ++(passed ? m.checks_passed : m.checks_failed);
   const Health before = m.health->health();
   if (!m.health->record(passed)) return;
   const Health now = m.health->health();
@@ -221,6 +223,7 @@ void ClusterMonitor::rebuild() {
   next->config = config_;
   next->id = cluster_id_;
   next->admission = admission_;
+  next->upstream_latency = upstream_latency_;
   next->panic = eligible > 0 && inPanic(healthy, eligible, config_.panic_threshold_percent);
   for (auto& m : members_) {
     Endpoint e = m->endpoint;
@@ -357,6 +360,24 @@ bool ClusterMonitor::drain(std::string_view address) {
   return found;
 }
 
+std::string ClusterMonitor::notReadyReason() const {
+  std::string why;
+  for (const auto& m : members_) {
+    std::string_view state;
+    if (m->draining) {
+      state = "draining";
+    } else if (m->ejected) {
+      state = "ejected";
+    } else if (!m->health || m->health->health() == Health::Healthy) {
+      return {};
+    } else {
+      state = m->health->health() == Health::Unknown ? "not checked yet" : std::string_view(m->last_transition);
+    }
+    why += fmt::format("{}{} {}", why.empty() ? "" : "; ", m->endpoint.peer, state);
+  }
+  return fmt::format("cluster {} has no healthy endpoint ({})", config_.name, why.empty() ? "no endpoints" : why);
+}
+
 ClusterStats ClusterMonitor::stats() const {
   ClusterStats out;
   out.name = config_.name;
@@ -367,6 +388,7 @@ ClusterStats ClusterMonitor::stats() const {
     out.queue_wait_ms_total = admission_->waitMillisTotal();
     out.queue_overflows_total = admission_->overflowsTotal();
   }
+  for (const core::LatencyCounts& block : *upstream_latency_) core::addTo(block, out.upstream_response);
   for (std::size_t i = 0; i < members_.size(); ++i) {
     const Member& m = *members_[i];
     EndpointStats s;
@@ -380,6 +402,8 @@ ClusterStats ClusterMonitor::stats() const {
     s.ejections_total = m.ejections_total;
     s.health_transitions_total = m.transitions;
     s.last_transition = m.last_transition;
+    s.checks_passed_total = m.checks_passed;
+    s.checks_failed_total = m.checks_failed;
     std::uint64_t failures[kFailureKinds] = {};
     SharedEndpoint& shared = *m.endpoint.shared;
     for (std::size_t w = 0; w < shared.workers(); ++w) {

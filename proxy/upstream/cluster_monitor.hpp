@@ -46,6 +46,9 @@ class ClusterMonitor {
   bool drain(std::string_view address);
   // For /clusters and /metrics: every endpoint's state and counters, summed over the workers.
   ClusterStats stats() const;
+  // Empty when an endpoint is fit for traffic: not draining or ejected, and healthy by the
+  // active checks when there are any. Else why not, for /ready.
+  std::string notReadyReason() const;
   const std::string& name() const noexcept { return config_.name; }
 
  private:
@@ -64,6 +67,8 @@ class ClusterMonitor {
     std::optional<Clock::time_point> ramp_since;  // slow start running
     std::uint64_t transitions = 0;
     std::string last_transition;
+    std::uint64_t checks_passed = 0;
+    std::uint64_t checks_failed = 0;
   };
 
   ClusterMonitor(net::Loop& control, const ClusterConfig& config, EndpointIds& ids, std::size_t workers,
@@ -94,6 +99,7 @@ class ClusterMonitor {
   OnChange on_change_;
   std::uint32_t cluster_id_;
   std::shared_ptr<Admission> admission_;
+  std::shared_ptr<core::LatencyBlocks> upstream_latency_;
   std::vector<std::unique_ptr<Member>> members_;  // configured order, then the resolver's
   std::shared_ptr<const ClusterSnapshot> current_;
   // Ejection ends and slow-start steps: one timer for the cluster, at the nearest of them.

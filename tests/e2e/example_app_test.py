@@ -5,7 +5,8 @@
         --app-dir examples/app [unittest arguments, e.g. -k websocket]
 
 Starts uvicorn and fairlead on free loopback ports, checks the app through fairlead, and stops
-both by PID. Stdlib only, plus the websockets client from python3-websockets. Run it with Debian's
+both by PID. Stdlib only, plus the websockets client from python3-websockets and the Prometheus
+text parser from python3-prometheus-client. Run it with Debian's
 /usr/bin/python3, which has FastAPI and uvicorn (ctest does: tests/e2e/CMakeLists.txt).
 """
 
@@ -25,6 +26,8 @@ import threading
 import time
 import unittest
 from pathlib import Path
+
+from prometheus_client.parser import text_string_to_metric_families
 
 sys.dont_write_bytecode = True  # app.pattern is imported from the source tree
 
@@ -172,7 +175,7 @@ class ExampleAppThroughFairlead(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        app_port, cls.port = free_port(), free_port()
+        app_port, cls.port, cls.admin_port = free_port(), free_port(), free_port()
         env = dict(os.environ, APP_DB=str(WORK_DIR / "app.db"), PYTHONDONTWRITEBYTECODE="1")
         cls.app = Child("uvicorn", ["/usr/bin/python3", "-m", "uvicorn", "app.main:app",
                                     "--host", "127.0.0.1", "--port", str(app_port), "--no-proxy-headers"],
@@ -187,6 +190,7 @@ class ExampleAppThroughFairlead(unittest.TestCase):
                 "clusters:\n"
                 "  - name: app\n"
                 f"    endpoints: [{{ address: 127.0.0.1:{app_port} }}]\n"
+                f"admin: {{ address: 127.0.0.1:{cls.admin_port} }}\n"
                 "log: { access: json }\n")
             cls.fairlead = Child("fairlead", [str(FAIRLEAD), "-c", str(config)], WORK_DIR, dict(os.environ))
             wait_until_ok(cls.port, "/healthz", [cls.app, cls.fairlead], "fairlead in front of the app")
@@ -407,6 +411,48 @@ class ExampleAppThroughFairlead(unittest.TestCase):
         text, data = asyncio.run(asyncio.wait_for(exchange(), 30))
         self.assertEqual(text, "hello through fairlead")
         self.assertEqual(data, binary)
+
+    def scrape(self) -> dict:
+        """/metrics as Prometheus's own parser reads it: {(sample name, sorted labels): value}."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.admin_port, timeout=10)
+        conn.request("GET", "/metrics")
+        resp = conn.getresponse()
+        text = resp.read().decode()
+        conn.close()
+        self.assertEqual(resp.status, 200)
+        self.assertTrue(resp.getheader("Content-Type").startswith("text/plain; version=0.0.4"))
+        samples = {}
+        for family in text_string_to_metric_families(text):
+            self.assertTrue(family.documentation, f"{family.name} has no HELP text")
+            for sample in family.samples:
+                samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+        return samples
+
+    def test_metrics_count_the_requests_sent(self):
+        before = self.scrape()
+        sent = 25
+        conn = self.connect()
+        for _ in range(sent):
+            conn.request("GET", "/healthz")
+            resp = conn.getresponse()
+            resp.read()
+            self.assertEqual(resp.status, 200)
+        conn.close()
+        after = self.scrape()
+
+        def delta(name, **labels):
+            key = (name, tuple(sorted(labels.items())))
+            return after.get(key, 0) - before.get(key, 0)
+
+        self.assertEqual(delta("fairlead_requests_total", listener="public", code_class="2xx"), sent)
+        for other in ("none", "1xx", "3xx", "4xx", "5xx"):
+            self.assertEqual(delta("fairlead_requests_total", listener="public", code_class=other), 0)
+        self.assertEqual(delta("fairlead_request_duration_seconds_count", listener="public"), sent)
+        self.assertEqual(delta("fairlead_request_duration_seconds_bucket", listener="public", le="+Inf"), sent)
+        self.assertEqual(delta("fairlead_upstream_response_seconds_count", cluster="app"), sent)
+        self.assertEqual(after[("fairlead_ready", ())], 1)
+        build = [value for (name, labels), value in after.items() if name == "fairlead_build_info"]
+        self.assertEqual(build, [1])
 
     def test_keepalive_100_sequential_requests(self):
         conn = self.connect(timeout=10)

@@ -27,14 +27,16 @@ class Binary : public ::testing::Test {
   ~Binary() override { std::filesystem::remove_all(dir_); }
 
   // A config file in the test's directory: one listener on 127.0.0.1:`port` in front of
-  // `upstream_port`, plus `extra` YAML.
+  // `upstream_port`, the admin listener on a port of the system's choosing, plus `extra` YAML.
   std::string writeConfig(const std::string& name, std::uint16_t port, std::uint16_t upstream_port,
                           const std::string& extra = "") {
     const std::string path = dir_ + "/" + name;
     std::ofstream(path) << "listeners:\n  - { name: public, address: 127.0.0.1:" << port << " }\n"
                         << "clusters:\n  - { name: app, endpoints: [{ address: 127.0.0.1:"
                         << upstream_port << " }] }\n"
-                        << "workers: 2\n" << extra;
+                        << "workers: 2\n"
+                        << (extra.find("admin:") == std::string::npos ? "admin: { address: 127.0.0.1:0 }\n" : "")
+                        << extra;
     return path;
   }
 
@@ -48,6 +50,21 @@ class Binary : public ::testing::Test {
     ASSERT_TRUE(upstream.waitForRequests(nth));
     proxy.signal(SIGTERM);
     ASSERT_TRUE(proxy.waitForOutput("draining"));
+  }
+
+  // The admin listener's port ("admin listening on 127.0.0.1:0 (port N)").
+  static std::uint16_t adminPort(const ChildProcess& child) {
+    std::smatch m;
+    const std::string out = child.output();
+    if (!std::regex_search(out, m, std::regex(R"(admin listening on \S+ \(port (\d+)\))"))) return 0;
+    return static_cast<std::uint16_t>(std::stoi(m[1]));
+  }
+
+  static std::optional<Response> ask(std::uint16_t port, const std::string& method, const std::string& target,
+                                     const std::string& extra_headers = "") {
+    RawClient client(port);
+    return client.roundTrip(method + " " + target + " HTTP/1.1\r\nHost: admin\r\nContent-Length: 0\r\n" +
+                            extra_headers + "\r\n");
   }
 
   // The port a running fairlead says it listens on ("listening on 127.0.0.1:0 (port N)").
@@ -250,6 +267,152 @@ TEST_F(Binary, HealthcheckExitsZeroOnlyOnA2xx) {
   EXPECT_NE(bad.output().find("not an http://HOST[:PORT]/PATH URL"), std::string::npos) << bad.output();
   EXPECT_EQ(silent.waitForExit(), 1);
   EXPECT_NE(silent.output().find("no answer within the timeout"), std::string::npos) << silent.output();
+}
+
+// The admin listener, on its own port: liveness, readiness, the counters of the traffic sent, the
+// clusters' state, and wrong paths and methods.
+TEST_F(Binary, AdminAnswersLiveReadyMetricsAndClusters) {
+  ScriptedUpstream upstream([](const Request&) { return okWithBody("hello"); });
+  ChildProcess proxy = run(writeConfig("admin.yaml", 0, upstream.port(), "log: { access: off }\n"));
+  ASSERT_TRUE(proxy.waitForOutput("admin listening on"));
+  const std::uint16_t port = listeningPort(proxy);
+  const std::uint16_t admin = adminPort(proxy);
+  ASSERT_NE(admin, 0) << proxy.output();
+
+  auto live = ask(admin, "GET", "/live");
+  ASSERT_TRUE(live);
+  EXPECT_EQ(live->status, 200);
+  auto ready = ask(admin, "GET", "/ready");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 200) << ready->body;
+
+  constexpr int kRequests = 7;
+  {
+    RawClient client(port);
+    for (int i = 0; i < kRequests; ++i) {
+      auto r = client.roundTrip(get("/"));
+      ASSERT_TRUE(r);
+      EXPECT_EQ(r->status, 200);
+    }
+  }
+  auto metrics = ask(admin, "GET", "/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(metrics->status, 200);
+  EXPECT_EQ(metrics->header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
+  const std::string& m = metrics->body;
+  EXPECT_NE(m.find("fairlead_requests_total{listener=\"public\",code_class=\"2xx\"} " + std::to_string(kRequests) + "\n"),
+            std::string::npos) << m;
+  EXPECT_NE(m.find("fairlead_request_duration_seconds_count{listener=\"public\"} " + std::to_string(kRequests) + "\n"),
+            std::string::npos) << m;
+  const std::string endpoint = "127.0.0.1:" + std::to_string(upstream.port());
+  EXPECT_NE(m.find("fairlead_upstream_responses_total{cluster=\"app\",endpoint=\"" + endpoint +
+                   "\",code_class=\"2xx\"} " + std::to_string(kRequests) + "\n"),
+            std::string::npos) << m;
+  EXPECT_NE(m.find("fairlead_upstream_response_seconds_count{cluster=\"app\"} " + std::to_string(kRequests) + "\n"),
+            std::string::npos) << m;
+  EXPECT_NE(m.find("fairlead_ready 1\n"), std::string::npos) << m;
+
+  auto clusters = ask(admin, "GET", "/clusters");
+  ASSERT_TRUE(clusters);
+  EXPECT_EQ(clusters->status, 200);
+  EXPECT_EQ(clusters->header("content-type"), "application/json");
+  EXPECT_NE(clusters->body.find("\"address\":\"" + endpoint + "\""), std::string::npos) << clusters->body;
+  EXPECT_NE(clusters->body.find("\"2xx\":" + std::to_string(kRequests)), std::string::npos) << clusters->body;
+
+  auto missing = ask(admin, "GET", "/nothing");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  auto wrong = ask(admin, "GET", "/drain");
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 405);
+  EXPECT_EQ(wrong->header("allow"), "POST");
+  auto endpoint_missing = ask(admin, "POST", "/clusters/app/endpoints/10.9.9.9:1/drain");
+  ASSERT_TRUE(endpoint_missing);
+  EXPECT_EQ(endpoint_missing->status, 404);
+  auto endpoint_drain = ask(admin, "POST", "/clusters/app/endpoints/" + endpoint + "/drain");
+  ASSERT_TRUE(endpoint_drain);
+  EXPECT_EQ(endpoint_drain->status, 202) << endpoint_drain->body;
+  auto after = ask(admin, "GET", "/clusters");
+  ASSERT_TRUE(after);
+  EXPECT_NE(after->body.find("\"draining\":true"), std::string::npos) << after->body;
+
+  // The admin's own requests are not the data plane's.
+  auto again = ask(admin, "GET", "/metrics");
+  ASSERT_TRUE(again);
+  EXPECT_NE(again->body.find("fairlead_requests_total{listener=\"public\",code_class=\"2xx\"} " +
+                             std::to_string(kRequests) + "\n"),
+            std::string::npos);
+}
+
+// POST /drain starts the same drain as SIGTERM: /ready says 503 at once while traffic is still
+// served for drain.delay, then fairlead exits 0.
+TEST_F(Binary, AdminDrainFailsReadinessAtOnceAndServesThroughTheDelay) {
+  ScriptedUpstream upstream([](const Request&) { return okWithBody("hello"); });
+  ChildProcess proxy = run(writeConfig("drain.yaml", 0, upstream.port(), "drain: { delay: 1s }\nlog: { access: off }\n"));
+  ASSERT_TRUE(proxy.waitForOutput("admin listening on"));
+  const std::uint16_t port = listeningPort(proxy);
+  const std::uint16_t admin = adminPort(proxy);
+  auto drained = ask(admin, "POST", "/drain");
+  ASSERT_TRUE(drained);
+  EXPECT_EQ(drained->status, 202);
+  auto ready = ask(admin, "GET", "/ready");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 503);
+  EXPECT_EQ(ready->body, "not ready: draining\n");
+  RawClient during(port);
+  auto served = during.roundTrip(get("/"));
+  ASSERT_TRUE(served);
+  EXPECT_EQ(served->status, 200);
+  EXPECT_EQ(proxy.waitForExit(), 0) << proxy.output();
+}
+
+// With a token, everything but /live and /ready wants it: 401 without, 403 with a wrong one.
+TEST_F(Binary, AdminTokenGuardsAllButLiveAndReady) {
+  ScriptedUpstream upstream([](const Request&) { return okWithBody("hello"); });
+  ChildProcess proxy = run(writeConfig("token.yaml", 0, upstream.port(),
+                                       "admin: { address: 127.0.0.1:0, token: s3cret-token }\nlog: { access: off }\n"));
+  ASSERT_TRUE(proxy.waitForOutput("admin listening on"));
+  const std::uint16_t admin = adminPort(proxy);
+  auto none = ask(admin, "GET", "/metrics");
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 401);
+  EXPECT_TRUE(none->header("www-authenticate").has_value());
+  auto wrong = ask(admin, "POST", "/drain", "Authorization: Bearer s3cret-tokeN\r\n");
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 403);
+  auto shorter = ask(admin, "GET", "/clusters", "Authorization: Bearer s3cret\r\n");
+  ASSERT_TRUE(shorter);
+  EXPECT_EQ(shorter->status, 403);
+  auto right = ask(admin, "GET", "/metrics", "Authorization: bearer s3cret-token\r\n");
+  ASSERT_TRUE(right);
+  EXPECT_EQ(right->status, 200);
+  auto ready = ask(admin, "GET", "/ready");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 200);
+  EXPECT_TRUE(proxy.running());  // the refused POST /drain did nothing
+}
+
+// /ready names what it waits for: app.ready_cluster without a healthy endpoint.
+TEST_F(Binary, ReadyWaitsForTheReadyClusterAndSaysWhy) {
+  ClosedPort closed;
+  const std::string path = dir_ + "/notready.yaml";
+  std::ofstream(path) << "listeners:\n  - { name: public, address: 127.0.0.1:0 }\n"
+                      << "clusters:\n  - name: app\n    endpoints: [{ address: 127.0.0.1:" << closed.port() << " }]\n"
+                      << "    health_check: { tcp: true, interval: 200ms, unhealthy_threshold: 1 }\n"
+                      << "admin: { address: 127.0.0.1:0 }\napp: { ready_cluster: app }\nlog: { access: off }\n";
+  ChildProcess proxy = run(path);
+  ASSERT_TRUE(proxy.waitForOutput("admin listening on"));
+  const std::uint16_t admin = adminPort(proxy);
+  ASSERT_TRUE(proxy.waitForOutput("unhealthy"));
+  auto ready = ask(admin, "GET", "/ready");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 503);
+  const std::string endpoint = "127.0.0.1:" + std::to_string(closed.port());
+  EXPECT_EQ(ready->body.rfind("not ready: cluster app has no healthy endpoint (" + endpoint + " unhealthy: connect", 0), 0u)
+      << ready->body;
+  auto live = ask(admin, "GET", "/live");
+  ASSERT_TRUE(live);
+  EXPECT_EQ(live->status, 200);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -154,6 +155,24 @@ struct DrainConfig {
   Millis budget{30000};   // the platform's SIGKILL deadline (ECS stopTimeout); delay + timeout fit in it
 };
 
+// The admin listener (/live, /ready, /metrics, /clusters, POST /drain): on the control thread.
+struct AdminConfig {
+  HostPort address{"127.0.0.1", 9901};
+  // Bearer token for everything but /live and /ready (which health checkers must reach without
+  // one); required when the address is not loopback. Empty: no token.
+  std::string token;
+};
+
+// The app fairlead supervises as PID 1 (`-- COMMAND` or app.command).
+struct AppConfig {
+  std::vector<std::string> command;  // argv; empty: nothing is started (then ready_cluster still counts)
+  int stop_signal = SIGTERM;         // sent once clients are drained
+  // Then SIGKILL. Short by default: the app gets its signal only after every client request has
+  // ended, so it has nothing left in flight; and 0 + 25 s + 5 s fits the default 30 s budget.
+  Millis stop_timeout{5000};
+  std::string ready_cluster;         // /ready waits for this cluster to have a healthy endpoint; "": none
+};
+
 enum class AccessLogFormat : std::uint8_t { Json, Text, Off };
 
 struct LogConfig {
@@ -169,9 +188,12 @@ struct Config {
   Limits limits;
   ForwardingConfig forwarding;
   DrainConfig drain;
+  std::optional<AdminConfig> admin;  // none: no admin listener (Config::defaults() has one on 127.0.0.1:9901)
+  std::optional<AppConfig> app;      // none: no app, and drain.budget leaves no time for one
   LogConfig log;
 
-  // The built-in defaults (docs/configuration.md): 0.0.0.0:8080 in front of one cluster at 127.0.0.1:8000.
+  // The built-in defaults (docs/configuration.md): 0.0.0.0:8080 in front of one cluster at
+  // 127.0.0.1:8000, and the admin listener on 127.0.0.1:9901.
   static Config defaults();
 };
 

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include <spdlog/logger.h>
@@ -21,6 +22,9 @@ struct Options {
   std::shared_ptr<spdlog::logger> logger;         // null: a stderr logger named "fairlead"
   std::shared_ptr<spdlog::logger> access_logger;  // null: built from config.log.access (stdout)
   bool inline_workers = false;  // data plane on the caller's loop (tests, small hosts)
+  // POST /drain on the admin listener, on the caller's loop: start the drain as for SIGTERM (the
+  // binary calls Proxy::drain with its own continuation). Null: Proxy::drain with no callback.
+  std::function<void()> on_admin_drain;
 };
 
 class Proxy {
@@ -51,6 +55,8 @@ class Proxy {
   std::vector<ClusterStats> clusters() const;
   // Ports the listeners are bound to, in config order (useful with port 0).
   std::vector<std::uint16_t> listenerPorts() const;
+  // The admin listener's port, when config.admin is set.
+  std::optional<std::uint16_t> adminPort() const;
 
   struct Impl;
 

@@ -7,6 +7,23 @@
 
 namespace fairlead {
 
+// A latency histogram summed over all workers: counts[i] requests took at most upper_bounds[i]
+// seconds and more than upper_bounds[i-1]; the last count (one more than there are bounds) is
+// everything slower than the last bound.
+struct Histogram {
+  std::vector<double> upper_bounds;  // seconds
+  std::vector<std::uint64_t> counts;
+  double sum_seconds = 0;
+  std::uint64_t count = 0;
+};
+
+// One listener's requests (a reload keeps the counts of a listener whose name stays).
+struct ListenerStats {
+  std::string name;
+  std::uint64_t responses_by_class[6] = {};  // index 1..5: 1xx..5xx; 0: no response was sent
+  Histogram duration;                        // from the request head to the end of the response
+};
+
 struct Stats {
   std::uint64_t downstream_connections_total = 0;
   std::uint64_t downstream_connections_active = 0;
@@ -21,6 +38,7 @@ struct Stats {
   std::uint64_t client_send_timeouts = 0;  // cut for taking no response bytes (response_send_idle)
   std::uint64_t bytes_received = 0;  // from clients
   std::uint64_t bytes_sent = 0;      // to clients
+  std::vector<ListenerStats> listeners;  // config order
 };
 
 // One endpoint of a cluster as its monitor sees it (Proxy::clusters()).
@@ -43,6 +61,8 @@ struct EndpointStats {
   std::uint64_t failures_reset = 0;
   std::uint64_t failures_timeout = 0;
   std::uint64_t failures_server_error = 0;
+  std::uint64_t checks_passed_total = 0;  // active health checks
+  std::uint64_t checks_failed_total = 0;
 };
 
 struct ClusterStats {
@@ -52,6 +72,8 @@ struct ClusterStats {
   std::uint64_t queue_waits_total = 0;     // requests that waited and got a slot
   std::uint64_t queue_wait_ms_total = 0;   // their waits, added up
   std::uint64_t queue_overflows_total = 0; // requests refused: every slot taken and the queue full
+  // From an endpoint's first attempt until a response head arrived (retries included).
+  Histogram upstream_response;
   std::vector<EndpointStats> endpoints;
 };
 

@@ -4,6 +4,8 @@
 #include <map>
 #include <sstream>
 
+#include <csignal>
+
 #include <gtest/gtest.h>
 
 #include "config/address.hpp"
@@ -158,8 +160,6 @@ constexpr const char* kCluster = "clusters:\n  - name: app\n    endpoints: [{add
 INSTANTIATE_TEST_SUITE_P(
     Keys, NotYetSupported,
     testing::Values(
-        NotYetCase{"admin:\n  address: 127.0.0.1:9901\n", "t.yaml:1:1: 'admin' is not supported yet"},
-        NotYetCase{"app:\n  command: [uvicorn]\n", "t.yaml:1:1: 'app' is not supported yet"},
         NotYetCase{"listeners:\n  - name: a\n    address: 0.0.0.0:8443\n    tls: {}\n",
                    "t.yaml:4:5: 'tls' is not supported yet"},
         NotYetCase{"listeners:\n  - name: a\n    address: 0.0.0.0:8080\n    redirect_to_https: 8443\n",
@@ -238,6 +238,48 @@ TEST(Schema, HealthAndCapacityMistakesAreErrorsAtTheirKeys) {
   EXPECT_EQ(errors(app + "    health_check: {expected_status: 399-200}\n"),
             Lines{"t.yaml:4:37: expected_status must be a status or a range such as 200-399, not '399-200'"});
   EXPECT_EQ(errors(app + "    health_check: {interval: 0s}\n"), Lines{"t.yaml:4:30: interval must be greater than 0"});
+}
+
+TEST(Schema, ReadsTheAdminAndAppKeys) {
+  const Config defaults = load("workers: 1\n");
+  ASSERT_TRUE(defaults.admin.has_value());
+  EXPECT_EQ(defaults.admin->address.toString(), "127.0.0.1:9901");
+  EXPECT_FALSE(defaults.app.has_value());
+
+  const Config c = load(std::string(kCluster) + R"(admin: { address: "[::]:9902", token: s3cret }
+app:
+  command: [uvicorn, app.main:app, --port, "8000"]
+  stop_signal: SIGINT
+  stop_timeout: 4s
+  ready_cluster: app
+drain: { timeout: 20s }
+)");
+  EXPECT_EQ(c.admin->address.toString(), "[::]:9902");
+  EXPECT_EQ(c.admin->token, "s3cret");
+  ASSERT_TRUE(c.app.has_value());
+  EXPECT_EQ(c.app->command, (std::vector<std::string>{"uvicorn", "app.main:app", "--port", "8000"}));
+  EXPECT_EQ(c.app->stop_signal, SIGINT);
+  EXPECT_EQ(c.app->stop_timeout, Millis(4000));
+  EXPECT_EQ(load(std::string(kCluster) + "app: { ready_cluster: app }\n").app->stop_timeout, Millis(5000));
+  EXPECT_EQ(c.app->ready_cluster, "app");
+}
+
+TEST(Schema, AdminAndAppMistakesAreErrorsAtTheirKeys) {
+  EXPECT_EQ(errors("admin: { address: 0.0.0.0:9901 }\n"),
+            Lines{"t.yaml:1:19: the admin address 0.0.0.0:9901 is reachable from other hosts: set admin.token (a "
+                  "bearer token, e.g. token: ${FAIRLEAD_ADMIN_TOKEN}) or bind it to 127.0.0.1"});
+  EXPECT_EQ(errors("admin: { address: localhost:9901 }\n"),
+            Lines{"t.yaml:1:19: admin address 'localhost' must be an IP address (127.0.0.1 keeps it to this host)"});
+  EXPECT_EQ(errors("listeners: [{name: a, address: 127.0.0.1:9901}]\n"),
+            Lines{"t.yaml: listener a already uses 127.0.0.1:9901, the admin address (set admin.address to another port)"});
+  EXPECT_EQ(errors(std::string(kCluster) + "app: { ready_cluster: api }\n"),
+            Lines{"t.yaml:4:23: ready_cluster 'api' is not a cluster"});
+  EXPECT_EQ(errors("app: { stop_signal: SIGKILL }\n"),
+            Lines{"t.yaml:1:21: unknown stop_signal 'SIGKILL' (expected SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1 or SIGUSR2)"});
+  // The app is stopped after the clients are drained: its stop_timeout counts against the budget.
+  EXPECT_EQ(errors("drain: { delay: 5s, timeout: 20s }\napp: { command: [sleep, \"9\"], stop_timeout: 10s }\n"),
+            Lines{"t.yaml:1:8: drain.delay 5s + drain.timeout 20s + app.stop_timeout 10s = 35s does not fit in "
+                  "drain.budget 30s, the platform's SIGKILL deadline: shorten them or raise the budget (ECS stopTimeout)"});
 }
 
 TEST(Schema, DrainMustFitInItsBudget) {
