@@ -119,7 +119,7 @@ void trafficFamilies(Exposition& e, const Stats& s) {
           s.client_send_timeouts);
 
   e.family("fairlead_requests_total", "counter",
-           "Requests finished, by listener and the class of the status sent (none: no response was sent).");
+           "Requests finished, by listener and the class of their status (none: the request ended with no status at all).");
   for (const ListenerStats& l : s.listeners) {
     for (std::size_t k = 0; k < 6; ++k) {
       e.sample("fairlead_requests_total", {{"listener", l.name}, {"code_class", kClassNames[k]}},
@@ -127,13 +127,13 @@ void trafficFamilies(Exposition& e, const Stats& s) {
     }
   }
   e.family("fairlead_request_duration_seconds", "histogram",
-           "From a request's head to the end of its response, by listener.");
+           "From the first byte of a request to the end of its response, by listener.");
   for (const ListenerStats& l : s.listeners) e.histogram("fairlead_request_duration_seconds", {{"listener", l.name}}, l.duration);
 }
 
 void clusterFamilies(Exposition& e, const std::vector<ClusterStats>& clusters) {
   e.family("fairlead_upstream_response_seconds", "histogram",
-           "From a request's first attempt at an endpoint until a response head arrived, by cluster.");
+           "From the moment a request was given to the cluster (time in its queue included) until a response head arrived, by cluster.");
   for (const ClusterStats& c : clusters) {
     e.histogram("fairlead_upstream_response_seconds", {{"cluster", c.name}}, c.upstream_response);
   }
@@ -150,7 +150,7 @@ void clusterFamilies(Exposition& e, const std::vector<ClusterStats>& clusters) {
   perCluster("fairlead_cluster_queue_wait_seconds_total", "counter", "Time those requests waited, added up.",
              [](const ClusterStats& c) { return static_cast<double>(c.queue_wait_ms_total) / 1000.0; });
   perCluster("fairlead_cluster_queue_overflows_total", "counter",
-             "Requests answered 503: every slot taken and the queue full, or queue.timeout passed.",
+             "Requests answered 503 at once: every slot taken and the queue full.",
              [](const ClusterStats& c) { return c.queue_overflows_total; });
 
   const auto perEndpoint = [&](std::string_view name, std::string_view type, std::string_view help, auto value) {
@@ -169,12 +169,12 @@ void clusterFamilies(Exposition& e, const std::vector<ClusterStats>& clusters) {
               [](const EndpointStats& ep) { return ep.pick_weight; });
   perEndpoint("fairlead_endpoint_ejected", "gauge", "1 while outlier detection keeps the endpoint out.",
               [](const EndpointStats& ep) { return ep.ejected ? 1 : 0; });
-  perEndpoint("fairlead_endpoint_draining", "gauge", "1 once the endpoint is being taken out (POST .../drain, DNS).",
+  perEndpoint("fairlead_endpoint_draining", "gauge", "1 once the endpoint is being taken out (POST /clusters/NAME/endpoints/ADDR/drain, Proxy::drainEndpoint).",
               [](const EndpointStats& ep) { return ep.draining ? 1 : 0; });
   perEndpoint("fairlead_endpoint_ejections_total", "counter", "Times outlier detection ejected the endpoint.",
               [](const EndpointStats& ep) { return ep.ejections_total; });
   perEndpoint("fairlead_endpoint_health_transitions_total", "counter",
-              "Changes between healthy and unhealthy, by active checks.",
+              "Changes of the endpoint's state: healthy, unhealthy, ejected, back from ejection, draining.",
               [](const EndpointStats& ep) { return ep.health_transitions_total; });
   perEndpoint("fairlead_upstream_active_requests", "gauge", "Requests in flight at the endpoint.",
               [](const EndpointStats& ep) { return ep.active_requests; });

@@ -260,6 +260,11 @@ Result<std::unique_ptr<Proxy>> Proxy::create(uv_loop_t* loop, Config config, Opt
         w, impl->runtime, std::move(sockets[w]), *impl->counters.back(), impl->log,
         access, per_worker_limit, options.inline_workers ? loop : nullptr));
   }
+  // Before any worker thread runs: a failure must leave nothing running behind the error.
+  impl->options = std::move(options);
+  if (impl->config->admin) {
+    if (auto opened = impl->openAdmin(); !opened) return tl::unexpected(opened.error());
+  }
   for (auto& w : impl->workers) {
     if (auto started = w->start(); !started) return tl::unexpected(started.error());
   }
@@ -267,9 +272,10 @@ Result<std::unique_ptr<Proxy>> Proxy::create(uv_loop_t* loop, Config config, Opt
     impl->log->info("listening on {} (port {}), {} worker{}", impl->config->listeners[i].address.toString(),
                     impl->ports[i], workers, workers == 1 ? "" : "s");
   }
-  impl->options = std::move(options);
-  if (impl->config->admin) {
-    if (auto opened = impl->openAdmin(); !opened) return tl::unexpected(opened.error());
+  if (impl->admin_worker) {
+    const AdminConfig& admin = *impl->config->admin;
+    impl->log->info("admin listening on {} (port {}){}", admin.address.toString(), impl->admin_port,
+                    admin.token.empty() ? "" : ", bearer token required beyond /live and /ready");
   }
   return std::unique_ptr<Proxy>(new Proxy(std::move(impl)));
 }
@@ -324,10 +330,7 @@ Result<> Proxy::Impl::openAdmin() {
   admin_worker = std::make_unique<api::Worker>(0, session::RuntimeSnapshot::build(std::move(own), {}, 1),
                                                std::vector<net::TcpListener::Bound>{*bound}, admin_counters, log,
                                                nullptr, kAdminConnections, loop, admin_service.get());
-  if (auto started = admin_worker->start(); !started) return started;
-  log->info("admin listening on {} (port {}){}", admin.address.toString(), admin_port,
-            admin.token.empty() ? "" : ", bearer token required beyond /live and /ready");
-  return {};
+  return admin_worker->start();
 }
 
 Stats Proxy::Impl::stats() const {

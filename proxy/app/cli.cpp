@@ -8,12 +8,13 @@
 namespace fairlead::app {
 
 const char* usage() noexcept {
-  return "usage: fairlead [-c FILE] [--check] [--version]\n"
+  return "usage: fairlead [-c FILE] [--check] [--version] [-- APP COMMAND...]\n"
          "       fairlead healthcheck [URL] [--timeout DURATION]\n"
          "  -c, --config FILE  configuration (default: ./fairlead.yaml if present, else built-in\n"
          "                     defaults: 0.0.0.0:8080 in front of 127.0.0.1:8000)\n"
          "  --check            validate the configuration and exit (0 valid, 1 invalid)\n"
          "  --version          print the version and exit\n"
+         "  -- APP COMMAND     start the app and supervise it (app.command in the config)\n"
          "  healthcheck        GET URL (default http://127.0.0.1:9901/ready); exit 0 on a 2xx answer\n"
          "                     within --timeout (default 2s), 1 otherwise: for container health checks\n";
 }
@@ -66,6 +67,13 @@ std::optional<CommandLine> parseCommandLine(int argc, char** argv, std::string& 
       cl.version = true;
     } else if (arg == "-h" || arg == "--help") {
       cl.help = true;
+    } else if (arg == "--") {
+      cl.app_command.assign(argv + i + 1, argv + argc);
+      if (cl.app_command.empty()) {
+        error = "-- needs the app's command after it";
+        return std::nullopt;
+      }
+      break;
     } else {
       error = "unknown argument: " + std::string(arg);
       return std::nullopt;

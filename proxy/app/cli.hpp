@@ -1,4 +1,4 @@
-// The command line of the fairlead binary: fairlead [-c FILE] [--check] [--version], and
+// The command line of the fairlead binary: fairlead [-c FILE] [--check] [--version] [-- APP...], and
 // fairlead healthcheck [URL] [--timeout DURATION].
 #pragma once
 
@@ -14,6 +14,7 @@ struct CommandLine {
   bool check = false;
   bool version = false;
   bool help = false;
+  std::vector<std::string> app_command;  // after `--`: the app to supervise
   // `fairlead healthcheck`: the URL to check, and how long it may take.
   std::optional<std::string> healthcheck_url;
   std::chrono::milliseconds healthcheck_timeout{2000};

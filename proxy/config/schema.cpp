@@ -351,6 +351,7 @@ class SchemaReader {
                         }},
                        {"stop_timeout", [&](const Value& f) { r_.readDuration(f, out.stop_timeout); }},
                        {"ready_cluster", [&](const Value& f) { r_.readString(f, out.ready_cluster); }},
+                       {"forward_sighup", [&](const Value& f) { r_.readBool(f, out.forward_sighup); }},
                    },
                    {}});
   }

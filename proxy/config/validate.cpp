@@ -325,11 +325,12 @@ class Checker {
     positive("drain.budget", "drain.budget", d.budget);
     if (d.delay.count() < 0 || d.timeout.count() <= 0 || d.budget.count() <= 0) return;
     // The app is stopped only after the clients are drained, so its stop_timeout comes last.
-    const Millis app_stop = config_.app ? config_.app->stop_timeout : Millis{0};
+    const bool app_runs = config_.app && !config_.app->command.empty();
+    const Millis app_stop = app_runs ? config_.app->stop_timeout : Millis{0};
     const Millis total = d.delay + d.timeout + app_stop;
     if (total <= d.budget) return;
     const std::string sum =
-        config_.app ? fmt::format("drain.delay {} + drain.timeout {} + app.stop_timeout {}", core::formatDuration(d.delay),
+        app_runs ? fmt::format("drain.delay {} + drain.timeout {} + app.stop_timeout {}", core::formatDuration(d.delay),
                                   core::formatDuration(d.timeout), core::formatDuration(app_stop))
                     : fmt::format("drain.delay {} + drain.timeout {}", core::formatDuration(d.delay),
                                   core::formatDuration(d.timeout));
@@ -345,10 +346,13 @@ class Checker {
       add("admin.address", fmt::format("admin address '{}' must be an IP address (127.0.0.1 keeps it to this host)", a.host));
       return;
     }
+    // 0.0.0.0:9901 takes 127.0.0.1:9901 too.
+    const auto wildcard = [](std::string_view host) { return host == "0.0.0.0" || host == "::"; };
     for (std::size_t i = 0; i < config_.listeners.size(); ++i) {
-      if (a.port != 0 && config_.listeners[i].address.toString() == a.toString()) {
-        add("admin.address", fmt::format("listener {} already uses {}, the admin address (set admin.address to "
-                                         "another port)", config_.listeners[i].name, a.toString()));
+      const HostPort& l = config_.listeners[i].address;
+      if (a.port != 0 && l.port == a.port && (l.host == a.host || wildcard(l.host) || wildcard(a.host))) {
+        add("admin.address", fmt::format("listener {} on {} takes the admin address {} (set admin.address to "
+                                         "another port)", config_.listeners[i].name, l.toString(), a.toString()));
       }
     }
     // Anyone who reaches the admin port could drain the proxy or read its topology.

@@ -26,6 +26,16 @@ class UvHandle {
     return UvHandle(raw);
   }
 
+  // For handles whose init leaves them registered with the loop even when it fails (uv_spawn):
+  // on failure the struct is closed, not deleted, so the loop forgets it before it is freed.
+  template <typename InitFn>
+  static Result<UvHandle> openClosingOnFailure(uv_loop_t* loop, void* owner, InitFn init) {
+    UvHandle handle(new UvT{});
+    if (const int rc = init(loop, handle.raw_); rc != 0) return fail(Errc::Uv, uv_strerror(rc), rc);
+    handle.raw_->data = owner;
+    return handle;
+  }
+
   UvHandle(UvHandle&& other) noexcept : raw_(std::exchange(other.raw_, nullptr)) {}
   UvHandle& operator=(UvHandle&& other) noexcept {
     if (this != &other) {

@@ -45,9 +45,10 @@ struct Counters {
   void addTo(Stats& out) const noexcept;
 };
 
-// Relaxed is enough: each counter has one writer (its worker) and readers only want a recent value.
+// Each counter has one writer (its worker), so a load and a store do, without a locked
+// read-modify-write; relaxed is enough, as readers only want a recent value.
 inline void bump(std::atomic<std::uint64_t>& c, std::int64_t by = 1) noexcept {
-  c.fetch_add(static_cast<std::uint64_t>(by), std::memory_order_relaxed);
+  c.store(c.load(std::memory_order_relaxed) + static_cast<std::uint64_t>(by), std::memory_order_relaxed);
 }
 
 struct WorkerContext {

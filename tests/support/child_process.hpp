@@ -26,6 +26,7 @@ class ChildProcess {
   ChildProcess& operator=(const ChildProcess&) = delete;
 
   bool running() const { return pid_ > 0 && !status_; }
+  pid_t pid() const { return pid_; }
   void signal(int signum);
   // Until the transcript contains `needle`.
   bool waitForOutput(std::string_view needle, Millis timeout = kDefaultTimeout);

@@ -171,6 +171,10 @@ struct AppConfig {
   // ended, so it has nothing left in flight; and 0 + 25 s + 5 s fits the default 30 s budget.
   Millis stop_timeout{5000};
   std::string ready_cluster;         // /ready waits for this cluster to have a healthy endpoint; "": none
+  // SIGHUP reloads fairlead; passing it on too is for apps that reload on it (gunicorn). Off by
+  // default: Python's default action for SIGHUP ends the process, so uvicorn would die at every
+  // reload. SIGUSR1 and SIGUSR2 are always passed on.
+  bool forward_sighup = false;
 };
 
 enum class AccessLogFormat : std::uint8_t { Json, Text, Off };

@@ -21,7 +21,7 @@ struct Histogram {
 struct ListenerStats {
   std::string name;
   std::uint64_t responses_by_class[6] = {};  // index 1..5: 1xx..5xx; 0: no response was sent
-  Histogram duration;                        // from the request head to the end of the response
+  Histogram duration;                        // from the request's first byte to the end of its response
 };
 
 struct Stats {
@@ -72,7 +72,8 @@ struct ClusterStats {
   std::uint64_t queue_waits_total = 0;     // requests that waited and got a slot
   std::uint64_t queue_wait_ms_total = 0;   // their waits, added up
   std::uint64_t queue_overflows_total = 0; // requests refused: every slot taken and the queue full
-  // From an endpoint's first attempt until a response head arrived (retries included).
+  // From the moment a request was given to the cluster until a response head arrived (time in the
+  // queue and retries included).
   Histogram upstream_response;
   std::vector<EndpointStats> endpoints;
 };

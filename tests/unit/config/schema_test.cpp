@@ -271,7 +271,14 @@ TEST(Schema, AdminAndAppMistakesAreErrorsAtTheirKeys) {
   EXPECT_EQ(errors("admin: { address: localhost:9901 }\n"),
             Lines{"t.yaml:1:19: admin address 'localhost' must be an IP address (127.0.0.1 keeps it to this host)"});
   EXPECT_EQ(errors("listeners: [{name: a, address: 127.0.0.1:9901}]\n"),
-            Lines{"t.yaml: listener a already uses 127.0.0.1:9901, the admin address (set admin.address to another port)"});
+            Lines{"t.yaml: listener a on 127.0.0.1:9901 takes the admin address 127.0.0.1:9901 (set admin.address to "
+                  "another port)"});
+  EXPECT_EQ(errors("listeners: [{name: a, address: 0.0.0.0:9901}]\n"),
+            Lines{"t.yaml: listener a on 0.0.0.0:9901 takes the admin address 127.0.0.1:9901 (set admin.address to "
+                  "another port)"});
+  // Without a command there is no app to stop: its stop_timeout does not count.
+  EXPECT_EQ(load(std::string(kCluster) + "app: { ready_cluster: app }\ndrain: { delay: 5s, timeout: 25s }\n").drain.timeout,
+            Millis(25000));
   EXPECT_EQ(errors(std::string(kCluster) + "app: { ready_cluster: api }\n"),
             Lines{"t.yaml:4:23: ready_cluster 'api' is not a cluster"});
   EXPECT_EQ(errors("app: { stop_signal: SIGKILL }\n"),

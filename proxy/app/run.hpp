@@ -1,0 +1,12 @@
+// run(): the fairlead process once its config is loaded: one Proxy on the default loop, the
+// signals that drive it, POST /drain, and the app it supervises in PID-1 mode. Returns the exit
+// code: 0, or the app's status when there is an app.
+#pragma once
+
+#include <fairlead/config.hpp>
+
+namespace fairlead::app {
+
+int run(Config config);
+
+}  // namespace fairlead::app
