@@ -46,6 +46,8 @@ class AdminService final : public session::LocalService {
   // token: empty, or the bearer token every request but /live and /ready must carry.
   AdminService(AdminBackend& backend, std::string token) : backend_(backend), token_(std::move(token)) {}
 
+  void setToken(std::string token) { token_ = std::move(token); }
+
   std::unique_ptr<session::ResponseSource> answer(const http::MessageHead& head,
                                                   session::ResponseSource::Listener& listener,
                                                   net::Loop& loop) override;

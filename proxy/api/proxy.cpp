@@ -1,12 +1,14 @@
 #include <fairlead/proxy.hpp>
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <thread>
 
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <spdlog/async.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -38,6 +40,10 @@ struct Proxy::Impl final : admin::AdminBackend {
   std::vector<std::unique_ptr<session::Counters>> counters;
   std::vector<std::unique_ptr<api::Worker>> workers;
   std::vector<std::uint16_t> ports;
+  // By address as the running config writes it ("127.0.0.1:8080"); a reload keeps the id of an
+  // address that stays.
+  std::map<std::string, std::uint16_t> listener_ids;
+  std::uint16_t next_listener_id = 0;
   // The admin listener: a worker of its own on the control loop, whose every request the admin
   // service answers. Not drained with the data plane: /ready must say 503 through the drain.
   std::unique_ptr<admin::AdminService> admin_service;
@@ -158,6 +164,31 @@ struct Proxy::Impl final : admin::AdminBackend {
 
 namespace {
 
+// One SO_REUSEPORT socket per worker; with port 0 the first bind picks the port and the others
+// join it. On failure every socket made here is closed.
+Result<std::vector<api::Worker::Socket>> bindListener(const ListenerConfig& l, std::uint16_t id, std::size_t workers) {
+  auto addr = net::toSockaddr(l.address);
+  if (!addr) return fail(Errc::ConfigInvalid, "listener " + l.name + ": " + addr.error().detail);
+  std::vector<api::Worker::Socket> out;
+  std::uint16_t port = l.address.port;
+  for (std::size_t w = 0; w < workers; ++w) {
+    auto bound_addr = *addr;
+    if (bound_addr.ss_family == AF_INET) {
+      reinterpret_cast<sockaddr_in*>(&bound_addr)->sin_port = htons(port);
+    } else {
+      reinterpret_cast<sockaddr_in6*>(&bound_addr)->sin6_port = htons(port);
+    }
+    auto bound = net::TcpListener::openSocket(bound_addr);
+    if (!bound) {
+      for (auto& socket : out) ::close(socket.bound.fd);
+      return fail(Errc::ConfigInvalid, "listener " + l.name + " on " + l.address.toString() + ": " + bound.error().detail);
+    }
+    port = bound->port;
+    out.push_back(api::Worker::Socket{id, *bound});
+  }
+  return out;
+}
+
 std::shared_ptr<spdlog::logger> defaultLogger(const Config& config) {
   auto logger = std::make_shared<spdlog::logger>(
       "fairlead", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
@@ -223,35 +254,25 @@ Result<std::unique_ptr<Proxy>> Proxy::create(uv_loop_t* loop, Config config, Opt
       return fail(Errc::ConfigInvalid, "admin on " + config.admin->address.toString() + ": " + free.error().detail);
     }
   }
-  // With port 0 the first bind picks the port and the other workers join it.
-  std::vector<std::vector<net::TcpListener::Bound>> sockets(workers);
+  std::vector<std::vector<api::Worker::Socket>> sockets(workers);
+  std::vector<std::uint16_t> listener_ids;
   for (const auto& l : config.listeners) {
-    auto addr = net::toSockaddr(l.address);
-    if (!addr) return fail(Errc::ConfigInvalid, "listener " + l.name + ": " + addr.error().detail);
-    std::uint16_t port = l.address.port;
-    for (std::size_t w = 0; w < workers; ++w) {
-      auto bound_addr = *addr;
-      if (bound_addr.ss_family == AF_INET) {
-        reinterpret_cast<sockaddr_in*>(&bound_addr)->sin_port = htons(port);
-      } else {
-        reinterpret_cast<sockaddr_in6*>(&bound_addr)->sin6_port = htons(port);
+    const std::uint16_t id = impl->next_listener_id++;
+    auto bound = bindListener(l, id, workers);
+    if (!bound) {
+      for (auto& per_worker : sockets) {
+        for (auto& socket : per_worker) ::close(socket.bound.fd);
       }
-      auto bound = net::TcpListener::openSocket(bound_addr);
-      if (!bound) {
-        for (auto& per_worker : sockets) {
-          for (auto& b : per_worker) ::close(b.fd);
-        }
-        return fail(Errc::ConfigInvalid, "listener " + l.name + " on " + l.address.toString() +
-                                             ": " + bound.error().detail);
-      }
-      port = bound->port;
-      sockets[w].push_back(*bound);
+      return tl::unexpected(bound.error());
     }
-    impl->ports.push_back(port);
+    for (std::size_t w = 0; w < workers; ++w) sockets[w].push_back((*bound)[w]);
+    impl->ports.push_back((*bound)[0].bound.port);
+    impl->listener_ids[l.address.toString()] = id;
+    listener_ids.push_back(id);
   }
 
   impl->config = std::make_shared<const Config>(std::move(config));
-  impl->runtime = session::RuntimeSnapshot::build(impl->config, std::move(clusters), workers);
+  impl->runtime = session::RuntimeSnapshot::build(impl->config, std::move(clusters), std::move(listener_ids), workers);
   const std::uint64_t per_worker_limit =
       (impl->config->limits.max_connections + workers - 1) / workers;
   for (std::size_t w = 0; w < workers; ++w) {
@@ -306,6 +327,136 @@ void Proxy::stop(std::function<void()> on_stopped) {
   }
 }
 
+Result<> Proxy::reload(Result<Config> loaded) {
+  auto& impl = *impl_;
+  auto refuse = [&](Error e) -> Result<> {
+    ++impl.reloads_failed;
+    return tl::unexpected(std::move(e));
+  };
+  if (!loaded) return refuse(loaded.error());
+  if (impl.draining || impl.stopping) return refuse(Error{Errc::Draining, Side::Internal, 0, "draining: not reloaded"});
+  Config next = std::move(*loaded);
+  if (auto valid = validateConfig(next); !valid) return refuse(valid.error());
+  const Config& was = *impl.config;
+  const auto keep = [&](const char* what, bool changed) {
+    if (changed) impl.log->warn("reload: {} changes at the next start; the running value stays", what);
+    return changed;
+  };
+  if (keep("workers", next.workers != was.workers)) next.workers = was.workers;
+  if (keep("log.access", next.log.access != was.log.access)) next.log.access = was.log.access;
+  const bool admin_moved = next.admin.has_value() != was.admin.has_value() ||
+                           (next.admin && was.admin && !(next.admin->address == was.admin->address));
+  if (keep("admin.address", admin_moved)) {
+    const std::string token = next.admin ? next.admin->token : std::string();
+    next.admin = was.admin;
+    if (next.admin) next.admin->token = token;
+  }
+  const std::size_t workers = impl.workers.size();
+
+  // Listeners, by address: a kept one keeps its id, sockets and counts; a new one is bound now,
+  // so that a port in use fails the reload rather than a worker.
+  std::vector<std::vector<api::Worker::Socket>> added(workers);
+  const auto closeAdded = [&] {
+    for (auto& per_worker : added) {
+      for (auto& socket : per_worker) ::close(socket.bound.fd);
+    }
+  };
+  std::map<std::string, std::uint16_t> ids;
+  std::vector<std::uint16_t> listener_ids;
+  std::vector<std::uint16_t> ports;
+  std::uint16_t next_id = impl.next_listener_id;
+  std::vector<std::string> opened;
+  for (const ListenerConfig& l : next.listeners) {
+    const std::string key = l.address.toString();
+    // The same address, or the one a port-0 listener was given ("127.0.0.1:0" bound to 35151
+    // and now written "127.0.0.1:35151"): the same socket.
+    const auto old = std::find_if(was.listeners.begin(), was.listeners.end(), [&](const ListenerConfig& o) {
+      const std::size_t i = static_cast<std::size_t>(&o - was.listeners.data());
+      return o.address == l.address || (o.address.host == l.address.host && impl.ports[i] == l.address.port);
+    });
+    if (old != was.listeners.end()) {
+      const std::uint16_t id = impl.listener_ids.at(old->address.toString());
+      ids[key] = id;
+      listener_ids.push_back(id);
+      ports.push_back(impl.ports[static_cast<std::size_t>(old - was.listeners.begin())]);
+      continue;
+    }
+    auto addr = net::toSockaddr(l.address);
+    if (addr) {
+      if (auto free = net::TcpListener::checkAddressFree(*addr); !free) {
+        closeAdded();
+        return refuse(Error{Errc::ConfigInvalid, Side::Internal, 0,
+                            "listener " + l.name + " on " + key + ": " + free.error().detail});
+      }
+    }
+    const std::uint16_t id = next_id++;
+    auto bound = bindListener(l, id, workers);
+    if (!bound) {
+      closeAdded();
+      return refuse(bound.error());
+    }
+    for (std::size_t w = 0; w < workers; ++w) added[w].push_back((*bound)[w]);
+    opened.push_back(fmt::format("{} (port {})", key, (*bound)[0].bound.port));
+    ids[key] = id;
+    listener_ids.push_back(id);
+    ports.push_back((*bound)[0].bound.port);
+  }
+  std::vector<std::uint16_t> removed;
+  for (const auto& [key, id] : impl.listener_ids) {
+    if (std::find(listener_ids.begin(), listener_ids.end(), id) == listener_ids.end()) removed.push_back(id);
+  }
+
+  // Clusters, by name: an unchanged one keeps its monitor as it is; a changed one gets a new
+  // monitor that starts from the old one's view of each address.
+  std::vector<std::unique_ptr<upstream::ClusterMonitor>> monitors;
+  std::size_t kept_clusters = 0;
+  for (const ClusterConfig& c : next.clusters) {
+    auto old = std::find_if(impl.monitors.begin(), impl.monitors.end(), [&](const auto& m) { return m->name() == c.name; });
+    if (old != impl.monitors.end() && (*old)->config() == c) {
+      monitors.push_back(nullptr);  // taken from impl.monitors once nothing can fail any more
+      ++kept_clusters;
+      continue;
+    }
+    Impl* self = &impl;
+    auto monitor = upstream::ClusterMonitor::create(*impl.control, c, impl.endpoint_ids, workers, impl.log,
+                                                    [self] { self->publishClusters(); },
+                                                    old == impl.monitors.end() ? nullptr : old->get());
+    if (!monitor) {
+      closeAdded();
+      return refuse(monitor.error());
+    }
+    monitors.push_back(std::move(*monitor));
+  }
+  for (std::size_t i = 0; i < monitors.size(); ++i) {
+    if (monitors[i]) continue;
+    auto old = std::find_if(impl.monitors.begin(), impl.monitors.end(),
+                            [&](const auto& m) { return m && m->name() == next.clusters[i].name; });
+    monitors[i] = std::move(*old);
+  }
+  std::vector<std::shared_ptr<const upstream::ClusterSnapshot>> clusters;
+  for (const auto& m : monitors) clusters.push_back(m->current());
+
+  impl.log->set_level(spdlog::level::from_str(next.log.level));
+  if (impl.admin_service && next.admin) impl.admin_service->setToken(next.admin->token);
+  auto config = std::make_shared<const Config>(std::move(next));
+  impl.runtime = session::RuntimeSnapshot::build(config, std::move(clusters), listener_ids, workers, impl.runtime.get());
+  impl.config = std::move(config);
+  impl.monitors = std::move(monitors);  // the old monitors of changed or removed clusters stop here
+  impl.listener_ids = std::move(ids);
+  impl.next_listener_id = next_id;
+  impl.ports = std::move(ports);
+  const std::uint64_t per_worker_limit = (impl.config->limits.max_connections + workers - 1) / workers;
+  for (std::size_t w = 0; w < workers; ++w) {
+    impl.workers[w]->reconfigure(impl.runtime, std::move(added[w]), removed, per_worker_limit);
+  }
+  ++impl.reloads_ok;
+  for (const std::string& l : opened) impl.log->info("reload: listening on {}", l);
+  impl.log->info("reloaded: {} listener{} ({} new, {} closed), {} cluster{} ({} unchanged)", impl.config->listeners.size(),
+                 impl.config->listeners.size() == 1 ? "" : "s", opened.size(), removed.size(),
+                 impl.config->clusters.size(), impl.config->clusters.size() == 1 ? "" : "s", kept_clusters);
+  return {};
+}
+
 bool Proxy::drainEndpoint(std::string_view cluster, std::string_view address) {
   return impl_->drainEndpoint(cluster, address);
 }
@@ -327,8 +478,8 @@ Result<> Proxy::Impl::openAdmin() {
   own->log.access = AccessLogFormat::Off;
   admin_service = std::make_unique<admin::AdminService>(*this, admin.token);
   constexpr std::uint64_t kAdminConnections = 256;  // scrapers and health checkers, not clients
-  admin_worker = std::make_unique<api::Worker>(0, session::RuntimeSnapshot::build(std::move(own), {}, 1),
-                                               std::vector<net::TcpListener::Bound>{*bound}, admin_counters, log,
+  admin_worker = std::make_unique<api::Worker>(0, session::RuntimeSnapshot::build(std::move(own), {}, {0}, 1),
+                                               std::vector<api::Worker::Socket>{{0, *bound}}, admin_counters, log,
                                                nullptr, kAdminConnections, loop, admin_service.get());
   return admin_worker->start();
 }

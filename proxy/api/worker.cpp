@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <random>
 
 #include "core/assert.hpp"
@@ -9,7 +10,7 @@
 namespace fairlead::api {
 
 Worker::Worker(std::size_t index, std::shared_ptr<const session::RuntimeSnapshot> runtime,
-               std::vector<net::TcpListener::Bound> sockets, session::Counters& counters,
+               std::vector<Socket> sockets, session::Counters& counters,
                std::shared_ptr<spdlog::logger> log, std::shared_ptr<spdlog::logger> access_log,
                std::uint64_t max_connections, uv_loop_t* inline_loop, session::LocalService* service)
     : index_(index), sockets_(std::move(sockets)) {
@@ -39,8 +40,8 @@ Worker::Worker(std::size_t index, std::shared_ptr<const session::RuntimeSnapshot
 
 Worker::~Worker() {
   join();
-  for (auto& b : sockets_) {
-    if (b.fd >= 0) ::close(b.fd);
+  for (auto& s : sockets_) {
+    if (s.bound.fd >= 0) ::close(s.bound.fd);
   }
   ctx_.reset();
   loop_.reset();
@@ -52,22 +53,10 @@ void Worker::setRuntime(std::shared_ptr<const session::RuntimeSnapshot> runtime)
 }
 
 Result<> Worker::start() {
-  for (std::size_t i = 0; i < sockets_.size(); ++i) {
-    const std::uint16_t port = sockets_[i].port;
-    const auto index = static_cast<std::uint16_t>(i);  // one socket per listener, config order
-    auto listener = net::TcpListener::adopt(
-        *loop_, std::exchange(sockets_[i], net::TcpListener::Bound{}),
-        [this, index, port](net::TcpListener::Accepted a) { onConnection(a, index, port); },
-        [this, port](int error, std::chrono::milliseconds pause) {
-          session::bump(ctx_->counters.accept_pauses_total);
-          // Once per episode: while descriptors stay exhausted the pause repeats every 100 ms.
-          if (std::exchange(accept_exhausted_, true)) return;
-          ctx_->log->warn("listener :{}: accept failed ({}); not accepting for {} ms", port,
-                          uv_strerror(uv_translate_sys_error(error)), pause.count());
-        });
-    if (!listener) return tl::unexpected(listener.error());
-    listeners_.push_back(std::move(*listener));
+  for (auto& socket : sockets_) {
+    if (auto listening = listen(std::exchange(socket, Socket{})); !listening) return listening;
   }
+  sockets_.clear();
   if (own_loop_) {
     thread_ = std::thread([this] {
       loop_->adoptCurrentThread();
@@ -77,12 +66,56 @@ Result<> Worker::start() {
   return {};
 }
 
-void Worker::onConnection(net::TcpListener::Accepted accepted, std::uint16_t listener, std::uint16_t port) {
+Result<> Worker::listen(Socket socket) {
+  const std::uint16_t port = socket.bound.port;
+  const std::uint16_t id = socket.listener_id;
+  auto listener = net::TcpListener::adopt(
+      *loop_, socket.bound,
+      [this, id, port](net::TcpListener::Accepted a) { onConnection(a, id, port); },
+      [this, port](int error, std::chrono::milliseconds pause) {
+        session::bump(ctx_->counters.accept_pauses_total);
+        // Once per episode: while descriptors stay exhausted the pause repeats every 100 ms.
+        if (std::exchange(accept_exhausted_, true)) return;
+        ctx_->log->warn("listener :{}: accept failed ({}); not accepting for {} ms", port,
+                        uv_strerror(uv_translate_sys_error(error)), pause.count());
+      });
+  if (!listener) return tl::unexpected(listener.error());
+  listeners_.emplace_back(id, std::move(*listener));
+  return {};
+}
+
+void Worker::reconfigure(std::shared_ptr<const session::RuntimeSnapshot> runtime, std::vector<Socket> added,
+                         std::vector<std::uint16_t> removed, std::uint64_t max_connections) {
+  loop_->post([this, runtime = std::move(runtime), added = std::move(added), removed = std::move(removed),
+               max_connections]() mutable {
+    ctx_->runtime = std::move(runtime);
+    ctx_->max_connections = max_connections;
+    if (ctx_->draining) {  // listeners are closed for good; the new ones' sockets are not wanted
+      for (auto& socket : added) ::close(socket.bound.fd);
+      return;
+    }
+    for (auto& socket : added) {
+      if (auto listening = listen(socket); !listening) {
+        ctx_->log->error("listener :{}: {}", socket.bound.port, listening.error().detail);
+      }
+    }
+    const auto gone = [&](std::uint16_t id) { return std::find(removed.begin(), removed.end(), id) != removed.end(); };
+    for (auto& [id, listener] : listeners_) {
+      if (gone(id)) listener->close();
+    }
+    std::erase_if(listeners_, [&](const auto& entry) { return gone(entry.first); });
+    for (auto* s : sessions_.snapshot()) {
+      if (s->linked() && gone(s->listenerId())) s->drain();
+    }
+  });
+}
+
+void Worker::onConnection(net::TcpListener::Accepted accepted, std::uint16_t listener_id, std::uint16_t port) {
   accept_exhausted_ = false;
   auto conn = net::TcpConnection::adopt(*loop_, accepted.fd, accepted.peer, nullptr);
   const bool over_limit =
       sessions_.size() >= ctx_->max_connections || ctx_->draining;
-  auto* session = new session::DownstreamSession(*ctx_, std::move(conn), listener, port, *this);
+  auto* session = new session::DownstreamSession(*ctx_, std::move(conn), listener_id, port, *this);
   sessions_.pushBack(*session);
   if (over_limit) {
     session->startRefused();
@@ -98,7 +131,7 @@ void Worker::sessionClosed(session::DownstreamSession& s) noexcept {
 }
 
 void Worker::closeListeners() {
-  for (auto& l : listeners_) l->close();
+  for (auto& [id, listener] : listeners_) listener->close();
   listeners_.clear();
 }
 

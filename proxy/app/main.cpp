@@ -14,6 +14,26 @@
 #include "app/healthcheck.hpp"
 #include "app/run.hpp"
 
+namespace {
+
+// The file (or the built-in defaults), with the app command of `--` merged in.
+fairlead::Result<fairlead::Config> loadConfig(const std::string& path, const std::vector<std::string>& app_command,
+                                              std::vector<std::string>* warnings) {
+  auto config = path.empty() ? fairlead::Result<fairlead::Config>(fairlead::Config::defaults())
+                             : fairlead::loadConfigFile(path, warnings);
+  if (!config || app_command.empty()) return config;
+  // `-- COMMAND` without an app section: the app is the first cluster's, and /ready waits for it.
+  if (!config->app) {
+    config->app.emplace();
+    if (!config->clusters.empty()) config->app->ready_cluster = config->clusters.front().name;
+  }
+  config->app->command = app_command;
+  if (auto valid = fairlead::validateConfig(*config); !valid) return tl::unexpected(valid.error());
+  return config;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   std::string error;
   auto cl = fairlead::app::parseCommandLine(argc, argv, error);
@@ -37,24 +57,11 @@ int main(int argc, char** argv) {
     path = "fairlead.yaml";
   }
   std::vector<std::string> warnings;
-  auto config = path.empty() ? fairlead::Result<fairlead::Config>(fairlead::Config::defaults())
-                             : fairlead::loadConfigFile(path, &warnings);
+  auto config = loadConfig(path, cl->app_command, &warnings);
   for (const std::string& warning : warnings) std::fprintf(stderr, "%s\n", warning.c_str());
   if (!config) {
     std::fprintf(stderr, "%s\n", config.error().detail.c_str());
     return 1;
-  }
-  if (!cl->app_command.empty()) {
-    // `-- COMMAND` without an app section: the app is the first cluster's, and /ready waits for it.
-    if (!config->app) {
-      config->app.emplace();
-      if (!config->clusters.empty()) config->app->ready_cluster = config->clusters.front().name;
-    }
-    config->app->command = cl->app_command;
-    if (auto valid = fairlead::validateConfig(*config); !valid) {
-      std::fprintf(stderr, "%s\n", valid.error().detail.c_str());
-      return 1;
-    }
   }
   if (cl->check) {
     std::printf("%s: ok\n", path.empty() ? "built-in defaults" : path.c_str());
@@ -64,5 +71,8 @@ int main(int argc, char** argv) {
   // Sockets are written with MSG_NOSIGNAL; this is for the logs: a closed stdout pipe must be an
   // EPIPE, not a dead proxy.
   std::signal(SIGPIPE, SIG_IGN);
-  return fairlead::app::run(std::move(*config));
+  return fairlead::app::run(std::move(*config), [path, command = cl->app_command] {
+    std::vector<std::string> ignored;  // a reload logs errors, not the start-up's warnings again
+    return loadConfig(path, command, &ignored);
+  });
 }

@@ -19,7 +19,8 @@ namespace {
 // the clients, then stop the app, then stop the proxy, then leave the loop with nothing open.
 class Runner {
  public:
-  Runner(uv_loop_t* loop, std::shared_ptr<spdlog::logger> log) : loop_(loop), log_(std::move(log)) {}
+  Runner(uv_loop_t* loop, std::shared_ptr<spdlog::logger> log, std::function<Result<Config>()> reread)
+      : loop_(loop), log_(std::move(log)), reread_(std::move(reread)) {}
 
   // Before the proxy exists, so a SIGTERM sent the moment it listens drains rather than kills;
   // the handlers run only inside uv_run.
@@ -84,7 +85,7 @@ class Runner {
         if (app_) app_->forward(signum);
         return;
       case SIGHUP:
-        log_->warn("SIGHUP: configuration reload is not supported yet; ignored");
+        reload();
         if (app_ && forward_sighup_) app_->forward(signum);
         return;
       case SIGQUIT:
@@ -101,6 +102,20 @@ class Runner {
       stopNow();
     } else {
       log_->info("SIGTERM again: still draining (a second SIGINT or a SIGQUIT stops at once)");
+    }
+  }
+
+  // Every problem is logged, one per line; the running configuration stays.
+  void reload() {
+    log_->info("SIGHUP: reloading the configuration");
+    auto applied = proxy_->reload(reread_());
+    if (applied) return;
+    log_->error("reload failed; the running configuration stays:");
+    std::string_view detail = applied.error().detail;
+    while (!detail.empty()) {
+      const std::size_t end = detail.find('\n');
+      log_->error("  {}", detail.substr(0, end));
+      detail = end == std::string_view::npos ? std::string_view() : detail.substr(end + 1);
     }
   }
 
@@ -155,6 +170,7 @@ class Runner {
 
   uv_loop_t* loop_;
   std::shared_ptr<spdlog::logger> log_;
+  std::function<Result<Config>()> reread_;
   std::vector<net::UvHandle<uv_signal_t>> signals_;
   std::unique_ptr<Proxy> proxy_;
   std::unique_ptr<lifecycle::Supervisor> app_;
@@ -170,13 +186,13 @@ class Runner {
 
 }  // namespace
 
-int run(Config config) {
+int run(Config config, std::function<Result<Config>()> reread) {
   auto log = std::make_shared<spdlog::logger>("fairlead", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
   log->set_level(spdlog::level::from_str(config.log.level));
   uv_loop_t* loop = uv_default_loop();
   int code = 0;
   {
-    Runner runner(loop, log);
+    Runner runner(loop, log, std::move(reread));
     runner.installSignals();
     code = runner.run(std::move(config));
   }

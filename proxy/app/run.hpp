@@ -3,10 +3,13 @@
 // code: 0, or the app's status when there is an app.
 #pragma once
 
+#include <functional>
+
 #include <fairlead/config.hpp>
 
 namespace fairlead::app {
 
-int run(Config config);
+// reread: the configuration as it is now on disk, for SIGHUP.
+int run(Config config, std::function<Result<Config>()> reread);
 
 }  // namespace fairlead::app

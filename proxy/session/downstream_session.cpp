@@ -96,13 +96,14 @@ void DownstreamSession::writeHead(Serialise&& serialise) {
 }
 
 DownstreamSession::DownstreamSession(WorkerContext& ctx, std::unique_ptr<net::Transport> client,
-                                     std::uint16_t listener, std::uint16_t listener_port, Owner& owner)
+                                     std::uint16_t listener_id, std::uint16_t listener_port, Owner& owner)
     : ctx_(ctx),
       owner_(&owner),
       client_(std::move(client)),
       timer_(ctx.loop, this, &DownstreamSession::onTimer),
       id_(ctx.next_connection_id++),
-      listener_(listener),
+      listener_id_(listener_id),
+      listener_index_(0),
       listener_port_(listener_port) {
   client_->setHandler(this);
   trusted_peer_ = core::addressInAny(client_->peerAddress(), config().forwarding.trusted_proxies);
@@ -130,6 +131,11 @@ bool DownstreamSession::midRequest() const noexcept {
 
 DownstreamSession::Active& DownstreamSession::active() {
   if (!active_) {
+    // A reload that removes our listener drains us at once (the Worker, in the same loop turn),
+    // so a new request never starts on a snapshot without it.
+    const auto index = ctx_.runtime->listenerIndex(listener_id_);
+    FL_CHECK(index.has_value(), "a request on a listener the runtime no longer has");
+    listener_index_ = static_cast<std::uint16_t>(*index);
     active_ = std::make_unique<Active>(*this, ctx_.runtime, client_->peerIp());
   }
   return *active_;
@@ -255,7 +261,12 @@ void DownstreamSession::feed(std::string_view data) noexcept {
     active.bytes_in_at_start = client_->bytesRead() - data.size();
     active.bytes_out_at_start = client_->bytesWritten() + client_->pendingBytes();
     // A request runs on the newest snapshot there is when it begins, and keeps it to its end.
-    if (active.runtime != ctx_.runtime) active.runtime = ctx_.runtime;
+    if (active.runtime != ctx_.runtime) {
+      if (const auto index = ctx_.runtime->listenerIndex(listener_id_)) {
+        active.runtime = ctx_.runtime;
+        listener_index_ = static_cast<std::uint16_t>(*index);
+      }
+    }
     // Set when the head is complete; a request refused before that must not carry the last one's.
     active.method.clear();
     active.target.clear();
@@ -373,7 +384,7 @@ Refusal DownstreamSession::chooseSource(http::MessageHead& head, Active& active,
     return Refusal::None;
   }
   const RuntimeSnapshot& runtime = *active.runtime;
-  Router::Decision decision = (*runtime.routers)[listener_].route(head);
+  Router::Decision decision = (*runtime.routers)[listener_index_].route(head);
   using Kind = Router::Decision::Kind;
   switch (decision.kind) {
     case Kind::BadPath:
@@ -777,7 +788,7 @@ void DownstreamSession::logAccess() noexcept {
   const auto duration = duration_cast<Micros>(std::chrono::steady_clock::now() - a.started);
   const std::size_t status_class = a.status >= 100 && a.status < 600 ? static_cast<std::size_t>(a.status / 100) : 0;
   if (status_class != 0) bump(ctx_.counters.responses_by_class[status_class]);
-  ListenerCounters& counts = (*a.runtime->listener_counters[listener_])[ctx_.worker];
+  ListenerCounters& counts = (*a.runtime->listener_counters[listener_index_])[ctx_.worker];
   bump(counts.responses_by_class[status_class]);
   counts.duration.record(duration);
   if (!ctx_.access_log) return;

@@ -46,9 +46,9 @@ class DownstreamSession final : public net::Deletable,
   };
 
   // Takes over an accepted connection; reading starts at once.
-  // listener: the index of the listener that accepted it, in config order.
+  // listener_id: the id of the listener that accepted it (RuntimeSnapshot::listener_ids).
   DownstreamSession(WorkerContext& ctx, std::unique_ptr<net::Transport> client,
-                    std::uint16_t listener, std::uint16_t listener_port, Owner& owner);
+                    std::uint16_t listener_id, std::uint16_t listener_port, Owner& owner);
   ~DownstreamSession() override;
 
   void start();
@@ -58,6 +58,7 @@ class DownstreamSession final : public net::Deletable,
   void drain() noexcept;
   // Stop: closes now, whatever is in flight.
   void close() noexcept;
+  std::uint16_t listenerId() const noexcept { return listener_id_; }
 
  private:
   struct Active;
@@ -134,7 +135,8 @@ class DownstreamSession final : public net::Deletable,
   std::uint64_t id_;
   State state_ = State::Head;
   TimerFor timer_for_ = TimerFor::None;
-  std::uint16_t listener_;
+  std::uint16_t listener_id_;
+  std::uint16_t listener_index_;  // of listener_id_, in the snapshot of the request in progress
   std::uint16_t listener_port_;
   bool keep_alive_ = true;
   FlowControl client_in_;  // reading the client: PipelineFull, PeerFull (the upstream's queue)

@@ -4,7 +4,7 @@ namespace fairlead::session {
 
 std::shared_ptr<const RuntimeSnapshot> RuntimeSnapshot::build(
     std::shared_ptr<const Config> config, std::vector<std::shared_ptr<const upstream::ClusterSnapshot>> clusters,
-    std::size_t workers, const RuntimeSnapshot* previous) {
+    std::vector<std::uint16_t> listener_ids, std::size_t workers, const RuntimeSnapshot* previous) {
   auto routers = std::make_shared<std::vector<Router>>();
   for (const ListenerConfig& l : config->listeners) routers->emplace_back(l.routes, config->clusters);
   auto snapshot = std::make_shared<RuntimeSnapshot>();
@@ -16,6 +16,7 @@ std::shared_ptr<const RuntimeSnapshot> RuntimeSnapshot::build(
     snapshot->listener_counters.push_back(counts ? counts : std::make_shared<ListenerBlocks>(workers));
   }
   snapshot->routers = std::move(routers);
+  snapshot->listener_ids = std::move(listener_ids);
   snapshot->config = std::move(config);
   snapshot->clusters = std::move(clusters);
   return snapshot;
@@ -27,6 +28,7 @@ std::shared_ptr<const RuntimeSnapshot> RuntimeSnapshot::withClusters(
   snapshot->config = config;
   snapshot->routers = routers;
   snapshot->listener_counters = listener_counters;
+  snapshot->listener_ids = listener_ids;
   snapshot->clusters = std::move(now);
   return snapshot;
 }

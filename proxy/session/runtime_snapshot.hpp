@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <fairlead/config.hpp>
@@ -31,11 +32,22 @@ struct RuntimeSnapshot {
   std::vector<std::shared_ptr<const upstream::ClusterSnapshot>> clusters;  // config order
   // One per listener, config order; a listener keeps its counts while its name stays.
   std::vector<std::shared_ptr<ListenerBlocks>> listener_counters;
+  // One per listener, config order: the id its sockets and sessions know it by, kept by a reload
+  // while its address stays (config order may change, the id does not).
+  std::vector<std::uint16_t> listener_ids;
+
+  // Where the listener of that id is in this snapshot's config; none once a reload removed it.
+  std::optional<std::size_t> listenerIndex(std::uint16_t id) const noexcept {
+    for (std::size_t i = 0; i < listener_ids.size(); ++i) {
+      if (listener_ids[i] == id) return i;
+    }
+    return std::nullopt;
+  }
 
   // previous: the snapshot this one replaces (a reload), whose listener counts carry over by name.
   static std::shared_ptr<const RuntimeSnapshot> build(
       std::shared_ptr<const Config> config, std::vector<std::shared_ptr<const upstream::ClusterSnapshot>> clusters,
-      std::size_t workers, const RuntimeSnapshot* previous = nullptr);
+      std::vector<std::uint16_t> listener_ids, std::size_t workers, const RuntimeSnapshot* previous = nullptr);
   // The same config and routes with the clusters as they are now.
   std::shared_ptr<const RuntimeSnapshot> withClusters(
       std::vector<std::shared_ptr<const upstream::ClusterSnapshot>> now) const;

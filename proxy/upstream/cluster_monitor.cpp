@@ -56,14 +56,14 @@ ClusterMonitor::~ClusterMonitor() {
 Result<std::unique_ptr<ClusterMonitor>> ClusterMonitor::create(net::Loop& control, const ClusterConfig& config,
                                                                EndpointIds& ids, std::size_t workers,
                                                                std::shared_ptr<spdlog::logger> log,
-                                                               OnChange on_change) {
+                                                               OnChange on_change, const ClusterMonitor* previous) {
   std::unique_ptr<ClusterMonitor> monitor(
       new ClusterMonitor(control, config, ids, workers, std::move(log), std::move(on_change)));
-  if (auto started = monitor->start(); !started) return tl::unexpected(started.error());
+  if (auto started = monitor->start(previous); !started) return tl::unexpected(started.error());
   return monitor;
 }
 
-Result<> ClusterMonitor::start() {
+Result<> ClusterMonitor::start(const ClusterMonitor* previous) {
   bool any_name = false;
   for (std::size_t i = 0; i < config_.endpoints.size(); ++i) {
     const HostPort& address = config_.endpoints[i].address;
@@ -76,8 +76,30 @@ Result<> ClusterMonitor::start() {
     setAddresses(i, *resolved, true);
   }
   if (any_name) dns_timer_.start(config_.dns_refresh, config_.dns_refresh);
+  if (previous != nullptr) carryOver(*previous);
   rebuild();
   return {};
+}
+
+void ClusterMonitor::carryOver(const ClusterMonitor& previous) {
+  for (auto& m : members_) {
+    const auto was = std::find_if(previous.members_.begin(), previous.members_.end(),
+                                  [&](const auto& p) { return p->endpoint.peer == m->endpoint.peer; });
+    if (was == previous.members_.end()) continue;
+    const Member& old = **was;
+    if (m->health && old.health) m->health->seed(old.health->health());
+    m->ejected = old.ejected;
+    m->ejected_until = old.ejected_until;
+    m->returned_at = old.returned_at;
+    m->ejections = old.ejections;
+    m->ejections_total = old.ejections_total;
+    m->draining = old.draining;
+    m->ramp_since = old.ramp_since;
+    m->transitions = old.transitions;
+    m->last_transition = old.last_transition;
+    m->checks_passed = old.checks_passed;
+    m->checks_failed = old.checks_failed;
+  }
 }
 
 std::unique_ptr<ClusterMonitor::Member> ClusterMonitor::makeMember(std::size_t config_index,

@@ -33,9 +33,13 @@ class ClusterMonitor {
   using OnChange = std::function<void()>;
 
   // Resolves the endpoints (blocking: start-up) and starts checks and refreshes.
+  // previous: the monitor of the same cluster before a reload changed its config; endpoints at
+  // an address it had start with its health, ejection and drain state instead of from nothing.
   static Result<std::unique_ptr<ClusterMonitor>> create(net::Loop& control, const ClusterConfig& config,
                                                         EndpointIds& ids, std::size_t workers,
-                                                        std::shared_ptr<spdlog::logger> log, OnChange on_change);
+                                                        std::shared_ptr<spdlog::logger> log, OnChange on_change,
+                                                        const ClusterMonitor* previous = nullptr);
+  const ClusterConfig& config() const noexcept { return config_; }
   ~ClusterMonitor();
   ClusterMonitor(const ClusterMonitor&) = delete;
   ClusterMonitor& operator=(const ClusterMonitor&) = delete;
@@ -73,7 +77,8 @@ class ClusterMonitor {
 
   ClusterMonitor(net::Loop& control, const ClusterConfig& config, EndpointIds& ids, std::size_t workers,
                  std::shared_ptr<spdlog::logger> log, OnChange on_change);
-  Result<> start();
+  Result<> start(const ClusterMonitor* previous);
+  void carryOver(const ClusterMonitor& previous);
   // The members for one configured endpoint are now these addresses: new ones join (ramping up
   // unless this is start-up), gone ones leave, the others keep their state.
   void setAddresses(std::size_t config_index, const std::vector<sockaddr_storage>& addresses, bool initial);

@@ -26,6 +26,11 @@ class HealthMachine {
   // True when this result changed the health.
   bool record(bool passed) noexcept;
   Health health() const noexcept { return health_; }
+  // Starts from a verdict reached before (a reload that changed the check): no flap to unknown.
+  void seed(Health health) noexcept {
+    health_ = health;
+    run_ = 0;
+  }
 
  private:
   std::uint32_t healthy_threshold_;

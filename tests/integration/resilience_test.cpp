@@ -495,5 +495,78 @@ TEST_F(Resilience, ADrainWithADelayLosesNoRequest) {
   EXPECT_NE(fairlead_->output().find("serving for 3s more (drain.delay)"), std::string::npos);
 }
 
+// Issue 10's reload under load: the same 300 req/s from 50 keep-alive clients with requests of up
+// to 2 s, and 20 SIGHUPs 400 ms apart, each with a new /version route and the cluster's retries
+// changed (a new cluster monitor every time); the 10th is invalid. No request may fail, no
+// connection may be refused, each valid reload must be in effect for new requests, and the
+// invalid one must keep the old config and say why at its line and column.
+TEST_F(Resilience, TwentyReloadsUnderLoadLoseNothing) {
+  App app("app", {"--delay-ms", "20", "--slow-percent", "5", "--slow-ms", "2000"});
+  const std::string path = dir_ + "/fairlead.yaml";
+  const auto write = [&](int version, bool valid) {
+    const std::string next = path + ".next";
+    std::ofstream(next) << "workers: 2\nadmin: { address: 127.0.0.1:0 }\nlog: { access: off }\n"
+                        << "listeners:\n  - name: public\n    address: 127.0.0.1:" << port_ << "\n    routes:\n"
+                        << "      - { match: { path: /version }, respond: { status: 200, body: v" << version << " } }\n"
+                        << "      - { cluster: " << (valid ? "app" : "nope") << " }\n"
+                        << "clusters:\n  - name: app\n    endpoints: [{ address: 127.0.0.1:" << app.port() << " }]\n"
+                        << "    retries: { attempts: " << (version % 2 + 1) << " }\n";
+    std::filesystem::rename(next, path);  // a reload never reads a file half written
+  };
+  ASSERT_NO_FATAL_FAILURE(startCluster({&app}));
+  write(0, true);
+  fairlead_->signal(SIGHUP);
+  ASSERT_TRUE(fairlead_->waitForOutput("reloaded:"));
+
+  constexpr int kReloads = 20;
+  constexpr int kInvalid = 10;
+  std::atomic<int> in_effect{0};
+  std::vector<long> effect_ms;
+  std::thread reloader([&] {
+    LoadClient probe(port_);
+    for (int n = 1; n <= kReloads; ++n) {
+      std::this_thread::sleep_for(milliseconds(400));
+      write(n, n != kInvalid);
+      const auto sent = Clock::now();
+      fairlead_->signal(SIGHUP);
+      if (n == kInvalid) continue;
+      const std::string want = "v" + std::to_string(n);
+      while (Clock::now() - sent < std::chrono::seconds(2) && probe.get("/version").body != want) {
+      }
+      if (probe.get("/version").body == want) {
+        ++in_effect;
+        effect_ms.push_back(std::chrono::duration_cast<milliseconds>(Clock::now() - sent).count());
+      }
+    }
+  });
+  LoadPlan plan;
+  plan.port = port_;
+  plan.rate = 300;
+  plan.threads = 50;
+  plan.duration = milliseconds(10000);
+  const auto results = runLoad(plan);
+  reloader.join();
+
+  int failed = 0;
+  int refused = 0;
+  for (const auto& r : results) {
+    if (r.status == 200) continue;
+    ++failed;
+    refused += r.error.find("refused") != std::string::npos;
+    ADD_FAILURE() << "at " << r.at << " s: status " << r.status << " " << r.error;
+  }
+  std::sort(effect_ms.begin(), effect_ms.end());
+  std::cout << "  requests " << results.size() << ", failed " << failed << ", refused " << refused << "; reloads "
+            << kReloads << " (1 invalid), in effect for new requests " << in_effect << "/" << kReloads - 1
+            << ", median time to effect " << (effect_ms.empty() ? -1 : effect_ms[effect_ms.size() / 2]) << " ms\n";
+  EXPECT_EQ(failed, 0);
+  EXPECT_EQ(in_effect, kReloads - 1);
+  EXPECT_EQ(countInOutput("reloaded:"), static_cast<std::size_t>(kReloads));  // 19 + the first one
+  EXPECT_EQ(countInOutput("reload failed; the running configuration stays"), 1u);
+  EXPECT_NE(fairlead_->output().find("fairlead.yaml:9:20: unknown cluster 'nope'"), std::string::npos)
+      << fairlead_->output();
+  EXPECT_GT(results.size(), 2000u);
+}
+
 }  // namespace
 }  // namespace fairlead::test

@@ -20,6 +20,8 @@ struct HostPort {
   std::string host;  // an IPv6 literal without brackets ("::1"); toString() adds them back
   std::uint16_t port = 0;
   std::string toString() const;
+
+  bool operator==(const HostPort&) const = default;
 };
 
 // A header as a route matches it or a `respond` action sends it.
@@ -69,18 +71,24 @@ struct ListenerConfig {
 struct EndpointConfig {
   HostPort address;
   std::uint32_t weight = 1;
+
+  bool operator==(const EndpointConfig&) const = default;
 };
 
 enum class BalancePolicy : std::uint8_t { RoundRobin, LeastRequest, Random, Hash };
 
 struct RetryConfig {
   std::uint32_t attempts = 1;  // extra attempts after the first, for safe retries only
+
+  bool operator==(const RetryConfig&) const = default;
 };
 
 // Requests beyond max_requests_per_endpoint wait here, first come first served, across workers.
 struct QueueConfig {
   std::uint32_t max = 1000;  // waiting requests per cluster; one more is answered 503
   Millis timeout{5000};      // a request that waited this long is answered 503
+
+  bool operator==(const QueueConfig&) const = default;
 };
 
 // Active checks, from the control thread: one probe per endpoint every interval (plus jitter).
@@ -95,6 +103,8 @@ struct HealthCheckConfig {
   std::uint32_t unhealthy_threshold = 2;
   std::uint16_t expected_status_min = 200;
   std::uint16_t expected_status_max = 399;
+
+  bool operator==(const HealthCheckConfig&) const = default;
 };
 
 // Passive checks: what workers see on real requests.
@@ -102,6 +112,8 @@ struct OutlierConfig {
   std::uint32_t consecutive_failures = 5;  // 0: never eject
   Millis ejection_time{30000};             // times the number of ejections so far
   std::uint32_t max_ejection_percent = 50; // of the cluster's endpoints, rounded down
+
+  bool operator==(const OutlierConfig&) const = default;
 };
 
 struct ClusterConfig {
@@ -121,6 +133,8 @@ struct ClusterConfig {
   std::uint32_t panic_threshold_percent = 50;  // fewer healthy than this: all endpoints take requests
   Millis slow_start{0};                        // a recovered or new endpoint's weight ramps over this
   Millis dns_refresh{30000};                   // endpoint names are resolved again this often
+
+  bool operator==(const ClusterConfig&) const = default;
 };
 
 struct ClientTimeouts {

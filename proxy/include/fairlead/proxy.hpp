@@ -36,6 +36,15 @@ class Proxy {
   Proxy(const Proxy&) = delete;
   Proxy& operator=(const Proxy&) = delete;
 
+  // Applies a new configuration (SIGHUP). Invalid: nothing changes, and the error lists every
+  // problem. Otherwise new requests use it while requests in flight finish on the old one;
+  // listeners whose address stays keep their sockets (no connection refused), added ones open,
+  // removed ones close and drain; endpoints keep their health and pooled connections by address;
+  // WebSocket tunnels go on. `workers`, `log.access` and `admin.address` need a restart (a warning
+  // says so; the running values stay). Refused while draining. A config that failed to load is
+  // passed as its error, so that every failed reload is counted in one place. On the caller's loop.
+  Result<> reload(Result<Config> config);
+
   // Serves on for config.drain.delay, then stops accepting and lets requests in flight finish
   // (idle connections close at once) for up to config.drain.timeout, after which what is left is
   // closed. Calls back on the caller's loop when every connection is gone. Idempotent.
