@@ -1,7 +1,9 @@
 #!/usr/bin/python3
-"""The slow endpoint of bench scenario 9: answers like the origin ("hello world\\n", 12 bytes) after
---delay-ms, over HTTP/1.1 keep-alive, one thread per connection. GET /__count answers how many
-requests it has served, so the bench can tell what share of the load each proxy sent here."""
+"""The slow endpoint of bench scenario 9, and the app of scenario 6: answers like the origin
+("hello world\\n", 12 bytes) after --delay-ms (or ?ms=N), over HTTP/1.1 keep-alive, one thread per
+connection. With --keepalive S an idle connection is closed after S seconds, as uvicorn does (5 s).
+GET /__count answers how many requests it has served, so the bench can tell what share of the
+load each proxy sent here."""
 import argparse
 import threading
 import time
@@ -12,6 +14,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--delay-ms", type=float, default=20)
+    ap.add_argument("--keepalive", type=float, default=None, help="close idle connections after this many seconds")
     a = ap.parse_args()
     lock = threading.Lock()
     served = [0]
@@ -19,6 +22,7 @@ def main():
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stall
+        timeout = a.keepalive  # waiting for the next request longer than this ends the connection
 
         def log_message(self, *unused):
             pass
@@ -28,7 +32,8 @@ def main():
                 with lock:
                     body = str(served[0]).encode()
             else:
-                time.sleep(a.delay_ms / 1000)
+                ms = self.path.partition("?ms=")[2]
+                time.sleep((float(ms) if ms else a.delay_ms) / 1000)
                 with lock:
                     served[0] += 1
                 body = b"hello world\n"

@@ -102,10 +102,12 @@ Supervisor::~Supervisor() {
   kill_timer_.close();
 }
 
+// To the app's own process, as a container runtime does: its workers are its business (gunicorn's
+// and uvicorn's workers take these signals' default action, which would end them mid-request).
 void Supervisor::forward(int signum) noexcept {
   if (!running()) return;
   log_->info("app: passing SIG{} on to pid {}", signalName(signum), pid_);
-  ::kill(-pid_, signum);
+  ::kill(pid_, signum);
 }
 
 void Supervisor::stop() noexcept {
@@ -113,7 +115,7 @@ void Supervisor::stop() noexcept {
   stopping_ = true;
   log_->info("app: stopping pid {} with SIG{}; SIGKILL after {} (app.stop_timeout)", pid_,
              signalName(app_.stop_signal), core::formatDuration(app_.stop_timeout));
-  ::kill(-pid_, app_.stop_signal);
+  ::kill(pid_, app_.stop_signal);
   kill_timer_.start(app_.stop_timeout);
 }
 

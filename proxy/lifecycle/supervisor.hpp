@@ -1,7 +1,7 @@
 // Supervisor: the app fairlead runs in front of, started as a child in its own process group
 // (PID-1 mode: `fairlead -c FILE -- COMMAND...` or app.command). Its stdout and stderr are ours.
-// It is stopped only when asked (after the clients are drained): app.stop_signal to its group,
-// SIGKILL after app.stop_timeout. Orphans the app leaves behind are reaped as they exit: as PID 1
+// It is stopped only when asked (after the clients are drained): app.stop_signal to it, SIGKILL
+// to its whole process group after app.stop_timeout. Orphans the app leaves behind are reaped as they exit: as PID 1
 // (or a child subreaper) they become ours, and zombies would fill the process table. On the
 // caller's loop.
 #pragma once
@@ -34,9 +34,10 @@ class Supervisor {
   Supervisor(const Supervisor&) = delete;
   Supervisor& operator=(const Supervisor&) = delete;
 
-  // To the app's process group, while it runs.
+  // To the app's process, while it runs.
   void forward(int signum) noexcept;
-  // app.stop_signal now, SIGKILL to the group after app.stop_timeout; on_exit follows. Idempotent.
+  // app.stop_signal to the app now, SIGKILL to its group after app.stop_timeout; on_exit follows.
+  // Idempotent.
   void stop() noexcept;
   bool running() const noexcept { return !status_; }
   std::optional<int> status() const noexcept { return status_; }

@@ -1,0 +1,192 @@
+"""The configuration each proxy under test runs with, and the origin's."""
+
+
+from .common import PORT_ORIGIN, PORT_ORIGIN_5S, PORT_ORIGIN_STATUS, PORT_SLOW
+
+
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def origin_conf(rd):
+    return f"""# origin: nginx, 1 worker, pinned with the load generator
+worker_processes 1;
+pid {rd}/origin.pid;
+error_log {rd}/origin.error.log warn;
+events {{ worker_connections 30000; }}
+http {{
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_timeout 75s;
+  keepalive_requests 100000000;
+  client_max_body_size 2m;
+  client_body_temp_path {rd}/origin-tmp/body;
+  proxy_temp_path {rd}/origin-tmp/proxy;
+  fastcgi_temp_path {rd}/origin-tmp/fastcgi;
+  uwsgi_temp_path {rd}/origin-tmp/uwsgi;
+  scgi_temp_path {rd}/origin-tmp/scgi;
+  default_type application/octet-stream;
+  server {{
+    listen 127.0.0.1:{PORT_ORIGIN} backlog=4096;
+    location = / {{ default_type text/plain; return 200 "hello world\\n"; }}
+    location = /1m {{ root {rd}/www; }}
+    # Uploads: read the whole body (in memory) before answering, like an app does. A bare `return 200`
+    # answers before the body is read, and wrk then starts its next request over the unsent rest of
+    # the body (read errors). The mirror's subrequest is what makes nginx read the body first.
+    location = /upload {{
+      client_body_buffer_size 2m;
+      mirror /discard;
+      mirror_request_body on;
+      root {rd}/www;                   # www/upload exists: the static handler answers POST with 405 ...
+      error_page 405 =200 /ok;         # ... turned into 200 "ok"
+    }}
+    location = /discard {{ internal; return 204; }}
+    location = /ok {{ internal; default_type text/plain; return 200 "ok\\n"; }}
+  }}
+  server {{
+    # like uvicorn: idle keep-alive connections are closed after 5 s
+    listen 127.0.0.1:{PORT_ORIGIN_5S} backlog=4096;
+    keepalive_timeout 5s;
+    location / {{ default_type text/plain; return 200 "hello world\\n"; }}
+  }}
+  server {{
+    listen 127.0.0.1:{PORT_ORIGIN_STATUS};
+    keepalive_timeout 0;
+    location = /status {{ stub_status; }}
+  }}
+}}
+"""
+
+
+def nginx_conf(rd, name, listen, upstream_port):
+    return f"""# nginx as the proxy under test: 1 worker, upstream keep-alive, HTTP/1.1 to the origin, no access log
+worker_processes 1;
+pid {rd}/{name}.pid;
+error_log {rd}/{name}.error.log warn;
+events {{ worker_connections 30000; }}
+http {{
+  access_log off;
+  keepalive_timeout 75s;
+  keepalive_requests 100000000;
+  client_max_body_size 0;
+  client_body_temp_path {rd}/{name}-tmp/body;
+  proxy_temp_path {rd}/{name}-tmp/proxy;
+  fastcgi_temp_path {rd}/{name}-tmp/fastcgi;
+  uwsgi_temp_path {rd}/{name}-tmp/uwsgi;
+  scgi_temp_path {rd}/{name}-tmp/scgi;
+  upstream origin {{
+    server 127.0.0.1:{upstream_port};
+    keepalive 64;
+    keepalive_requests 100000000;
+  }}
+  server {{
+    listen 127.0.0.1:{listen} backlog=4096;
+    location / {{
+      proxy_pass http://origin;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_request_buffering off;     # stream uploads like the others (no spooling to disk)
+      proxy_max_temp_file_size 0;      # never spool responses to disk
+    }}
+  }}
+}}
+"""
+
+
+def haproxy_conf(listen, upstream_port):
+    return f"""# HAProxy as the proxy under test: mode http, 1 thread, http-reuse always, no logging
+global
+  nbthread 1
+  maxconn 30000
+  no strict-limits        # warn (do not refuse to start) when ulimit -n is below 2 x maxconn
+
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 300s
+  timeout server 300s
+  timeout http-request 30s
+  timeout http-keep-alive 75s
+  timeout queue 30s
+  http-reuse always
+
+frontend fe
+  bind 127.0.0.1:{listen}
+  maxconn 30000
+  default_backend be
+
+backend be
+  server origin 127.0.0.1:{upstream_port} pool-max-conn 64
+"""
+
+
+def fairlead_routes(n):
+    """n routes, the last the one every request takes: n-1 prefixes that do not match, walked first.
+    0: no routes at all (everything to the first cluster)."""
+    if n == 0:
+        return ""
+    lines = ["    routes:"]
+    for i in range(n - 1):
+        lines.append(f"      - {{ match: {{ path_prefix: /not-this-{i}/ }}, cluster: origin }}")
+    lines.append("      - { match: { path_prefix: / }, cluster: origin }")
+    return "\n".join(lines) + "\n"
+
+
+def fairlead_conf(listen, upstream_port, workers=1, retries=0, routes=1, cap=0):
+    return f"""# fairlead as the proxy under test (see config/bench.yaml)
+workers: {workers}
+listeners:
+  - name: bench
+    address: 127.0.0.1:{listen}
+{fairlead_routes(routes)}clusters:
+  - name: origin
+    endpoints:
+      - address: 127.0.0.1:{upstream_port}
+    connect_timeout: 2s
+    response_timeout: 60s
+    idle_timeout: 4s
+    max_idle_per_endpoint: 64
+    retries:
+      attempts: {retries}
+    max_requests_per_endpoint: {cap}
+timeouts:
+  request_header: 10s
+  keepalive_idle: 75s
+  request_body_idle: 30s
+limits:
+  max_request_header_bytes: 32KiB
+  max_request_body_bytes: 0
+  max_connections: 30000
+log:
+  level: warn
+  access: off
+"""
+
+
+def balance_conf(target, listen):
+    """Scenario 9: two endpoints, the origin and the slow one, under each proxy's own policy."""
+    if target in ("fairlead-rr", "fairlead-lr"):
+        policy = "round_robin" if target == "fairlead-rr" else "least_request"
+        return f"""# fairlead, scenario 9: balance {policy} over a fast and a slow endpoint
+workers: 1
+listeners:
+  - {{ name: bench, address: 127.0.0.1:{listen} }}
+clusters:
+  - name: origin
+    endpoints:
+      - address: 127.0.0.1:{PORT_ORIGIN}
+      - address: 127.0.0.1:{PORT_SLOW}
+    balance: {policy}
+    retries: {{ attempts: 0 }}
+limits: {{ max_connections: 30000 }}
+log: {{ level: warn, access: off }}
+"""
+    if target == "haproxy-lc":
+        return haproxy_conf(listen, PORT_ORIGIN).replace(
+            f"  server origin 127.0.0.1:{PORT_ORIGIN} pool-max-conn 64\n",
+            f"  balance leastconn\n  server origin 127.0.0.1:{PORT_ORIGIN} pool-max-conn 64\n"
+            f"  server slow 127.0.0.1:{PORT_SLOW} pool-max-conn 64\n")
+    raise ValueError(target)
