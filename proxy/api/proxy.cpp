@@ -1,7 +1,6 @@
 #include <fairlead/proxy.hpp>
 
 #include <algorithm>
-#include <map>
 #include <optional>
 #include <thread>
 
@@ -40,9 +39,6 @@ struct Proxy::Impl final : admin::AdminBackend {
   std::vector<std::unique_ptr<session::Counters>> counters;
   std::vector<std::unique_ptr<api::Worker>> workers;
   std::vector<std::uint16_t> ports;
-  // By address as the running config writes it ("127.0.0.1:8080"); a reload keeps the id of an
-  // address that stays.
-  std::map<std::string, std::uint16_t> listener_ids;
   std::uint16_t next_listener_id = 0;
   // The admin listener: a worker of its own on the control loop, whose every request the admin
   // service answers. Not drained with the data plane: /ready must say 503 through the drain.
@@ -86,9 +82,9 @@ struct Proxy::Impl final : admin::AdminBackend {
     for (auto& w : workers) {
       w->drain([this] {
         control->post([this] {
-          if (--drain_waiting != 0 || !on_drained) return;
+          if (--drain_waiting != 0) return;
           drain_timer->close();
-          std::exchange(on_drained, nullptr)();
+          if (on_drained) std::exchange(on_drained, nullptr)();
         });
       });
     }
@@ -267,7 +263,6 @@ Result<std::unique_ptr<Proxy>> Proxy::create(uv_loop_t* loop, Config config, Opt
     }
     for (std::size_t w = 0; w < workers; ++w) sockets[w].push_back((*bound)[w]);
     impl->ports.push_back((*bound)[0].bound.port);
-    impl->listener_ids[l.address.toString()] = id;
     listener_ids.push_back(id);
   }
 
@@ -346,41 +341,49 @@ Result<> Proxy::reload(Result<Config> loaded) {
   if (keep("log.access", next.log.access != was.log.access)) next.log.access = was.log.access;
   const bool admin_moved = next.admin.has_value() != was.admin.has_value() ||
                            (next.admin && was.admin && !(next.admin->address == was.admin->address));
-  if (keep("admin.address", admin_moved)) {
-    const std::string token = next.admin ? next.admin->token : std::string();
-    next.admin = was.admin;
-    if (next.admin) next.admin->token = token;
-  }
+  // A listener that stays where it is keeps its token too: the new one was checked against
+  // another address (or none), and an open admin port must never lose its token by a reload.
+  if (keep("admin.address", admin_moved)) next.admin = was.admin;
   const std::size_t workers = impl.workers.size();
 
-  // Listeners, by address: a kept one keeps its id, sockets and counts; a new one is bound now,
-  // so that a port in use fails the reload rather than a worker.
+  // Listeners, by address: a kept one keeps its id, sockets and counts.
   std::vector<std::vector<api::Worker::Socket>> added(workers);
   const auto closeAdded = [&] {
     for (auto& per_worker : added) {
       for (auto& socket : per_worker) ::close(socket.bound.fd);
     }
   };
-  std::map<std::string, std::uint16_t> ids;
+  // Each old listener is claimed once: by the same address first, then by the port a port-0
+  // listener was given ("127.0.0.1:0" bound to 35151, now written "127.0.0.1:35151").
+  const std::vector<std::uint16_t>& old_ids = impl.runtime->listener_ids;
+  std::vector<bool> claimed(was.listeners.size(), false);
+  std::vector<std::optional<std::size_t>> kept(next.listeners.size());
+  for (const bool by_port : {false, true}) {
+    for (std::size_t n = 0; n < next.listeners.size(); ++n) {
+      const HostPort& want = next.listeners[n].address;
+      for (std::size_t i = 0; i < was.listeners.size() && !kept[n]; ++i) {
+        const HostPort& have = was.listeners[i].address;
+        const bool same = by_port ? have.host == want.host && impl.ports[i] == want.port : have == want;
+        if (!claimed[i] && same) {
+          claimed[i] = true;
+          kept[n] = i;
+        }
+      }
+    }
+  }
   std::vector<std::uint16_t> listener_ids;
   std::vector<std::uint16_t> ports;
   std::uint16_t next_id = impl.next_listener_id;
   std::vector<std::string> opened;
-  for (const ListenerConfig& l : next.listeners) {
-    const std::string key = l.address.toString();
-    // The same address, or the one a port-0 listener was given ("127.0.0.1:0" bound to 35151
-    // and now written "127.0.0.1:35151"): the same socket.
-    const auto old = std::find_if(was.listeners.begin(), was.listeners.end(), [&](const ListenerConfig& o) {
-      const std::size_t i = static_cast<std::size_t>(&o - was.listeners.data());
-      return o.address == l.address || (o.address.host == l.address.host && impl.ports[i] == l.address.port);
-    });
-    if (old != was.listeners.end()) {
-      const std::uint16_t id = impl.listener_ids.at(old->address.toString());
-      ids[key] = id;
-      listener_ids.push_back(id);
-      ports.push_back(impl.ports[static_cast<std::size_t>(old - was.listeners.begin())]);
+  for (std::size_t n = 0; n < next.listeners.size(); ++n) {
+    if (kept[n]) {
+      listener_ids.push_back(old_ids[*kept[n]]);
+      ports.push_back(impl.ports[*kept[n]]);
       continue;
     }
+    // Bound now, so that a port in use fails the reload rather than a worker.
+    const ListenerConfig& l = next.listeners[n];
+    const std::string key = l.address.toString();
     auto addr = net::toSockaddr(l.address);
     if (addr) {
       if (auto free = net::TcpListener::checkAddressFree(*addr); !free) {
@@ -397,13 +400,12 @@ Result<> Proxy::reload(Result<Config> loaded) {
     }
     for (std::size_t w = 0; w < workers; ++w) added[w].push_back((*bound)[w]);
     opened.push_back(fmt::format("{} (port {})", key, (*bound)[0].bound.port));
-    ids[key] = id;
     listener_ids.push_back(id);
     ports.push_back((*bound)[0].bound.port);
   }
   std::vector<std::uint16_t> removed;
-  for (const auto& [key, id] : impl.listener_ids) {
-    if (std::find(listener_ids.begin(), listener_ids.end(), id) == listener_ids.end()) removed.push_back(id);
+  for (std::size_t i = 0; i < was.listeners.size(); ++i) {
+    if (!claimed[i]) removed.push_back(old_ids[i]);
   }
 
   // Clusters, by name: an unchanged one keeps its monitor as it is; a changed one gets a new
@@ -442,7 +444,6 @@ Result<> Proxy::reload(Result<Config> loaded) {
   impl.runtime = session::RuntimeSnapshot::build(config, std::move(clusters), listener_ids, workers, impl.runtime.get());
   impl.config = std::move(config);
   impl.monitors = std::move(monitors);  // the old monitors of changed or removed clusters stop here
-  impl.listener_ids = std::move(ids);
   impl.next_listener_id = next_id;
   impl.ports = std::move(ports);
   const std::uint64_t per_worker_limit = (impl.config->limits.max_connections + workers - 1) / workers;

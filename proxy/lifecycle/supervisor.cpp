@@ -139,8 +139,9 @@ void Supervisor::onExit(uv_process_t* process, std::int64_t exit_status, int ter
     s.log_->log(s.stopping_ || status == 0 ? spdlog::level::info : spdlog::level::warn,
                 "app: pid {} exited with status {}", s.pid_, status);
   }
-  // What the app left running in its group is stopped with it.
-  if (s.stopping_) ::kill(-s.pid_, SIGKILL);
+  // What the app left running in its group goes with it, whether it was asked to stop or crashed:
+  // workers of a dead master would hold its port against the next start.
+  ::kill(-s.pid_, SIGKILL);
   s.reapOrphans();
   s.on_exit_(status);
 }
@@ -160,7 +161,8 @@ void Supervisor::reapOrphans() noexcept {
       }
       return;
     }
-    if (::waitpid(info.si_pid, nullptr, WNOHANG) == info.si_pid) log_->debug("app: reaped orphan pid {}", info.si_pid);
+    if (::waitpid(info.si_pid, nullptr, WNOHANG) != info.si_pid) return;  // someone else took it
+    log_->debug("app: reaped orphan pid {}", info.si_pid);
   }
 }
 

@@ -131,8 +131,8 @@ bool DownstreamSession::midRequest() const noexcept {
 
 DownstreamSession::Active& DownstreamSession::active() {
   if (!active_) {
-    // A reload that removes our listener drains us at once (the Worker, in the same loop turn),
-    // so a new request never starts on a snapshot without it.
+    // A reload that removes our listener drains us in the same loop turn: an idle connection
+    // closes, a busy one closes after its response (drained_), so no request starts after it.
     const auto index = ctx_.runtime->listenerIndex(listener_id_);
     FL_CHECK(index.has_value(), "a request on a listener the runtime no longer has");
     listener_index_ = static_cast<std::uint16_t>(*index);
@@ -333,7 +333,7 @@ int DownstreamSession::onHead(http::MessageHead& head) noexcept {
     active.refusal = Refusal::BodyTooLarge;
     return -1;
   }
-  keep_alive_ = head.keep_alive && !ctx_.draining;
+  keep_alive_ = head.keep_alive && !ctx_.draining && !drained_;
   setState(State::Proxying);
   bump(ctx_.counters.requests_total);
 
@@ -764,6 +764,7 @@ void DownstreamSession::closeNow() noexcept {
 }
 
 void DownstreamSession::drain() noexcept {
+  drained_ = true;  // a request whose head is still arriving must not turn keep-alive again
   if (state_ == State::Head && !midRequest()) {
     closeNow();
   } else {

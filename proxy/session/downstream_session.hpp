@@ -139,6 +139,7 @@ class DownstreamSession final : public net::Deletable,
   std::uint16_t listener_index_;  // of listener_id_, in the snapshot of the request in progress
   std::uint16_t listener_port_;
   bool keep_alive_ = true;
+  bool drained_ = false;  // drain() was called: the connection ends after the current response
   FlowControl client_in_;  // reading the client: PipelineFull, PeerFull (the upstream's queue)
   FlowControl source_in_;  // reading the response source: PeerFull (the client's queue)
   bool trusted_peer_ = false;

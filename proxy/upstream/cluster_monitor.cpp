@@ -82,6 +82,8 @@ Result<> ClusterMonitor::start(const ClusterMonitor* previous) {
 }
 
 void ClusterMonitor::carryOver(const ClusterMonitor& previous) {
+  // The latency histogram is the cluster's, not its settings': it goes on counting.
+  upstream_latency_ = previous.upstream_latency_;
   for (auto& m : members_) {
     const auto was = std::find_if(previous.members_.begin(), previous.members_.end(),
                                   [&](const auto& p) { return p->endpoint.peer == m->endpoint.peer; });

@@ -290,7 +290,15 @@ TEST_F(Supervisor, AsPid1InAFreshPidNamespaceWithTheExampleApp) {
 
   RawClient client(port_);
   ASSERT_TRUE(client.send(get("/api/slow?ms=800")));
-  std::this_thread::sleep_for(milliseconds(200));  // the request reaches uvicorn; no event says so
+  // Until the request is at uvicorn: fairlead's /clusters counts it in flight.
+  const auto sent_by = Clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    RawClient admin(admin_);
+    auto clusters = admin.roundTrip("GET /clusters HTTP/1.1\r\nHost: admin\r\n\r\n");
+    if (clusters && clusters->body.find("\"active_requests\":1") != std::string::npos) break;
+    ASSERT_LT(Clock::now(), sent_by) << "the request never reached the app";
+    std::this_thread::sleep_for(milliseconds(10));
+  }
   ::kill(fairlead, SIGTERM);
   auto response = client.readResponse();
   ASSERT_TRUE(response);
