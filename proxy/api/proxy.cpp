@@ -353,18 +353,21 @@ Result<> Proxy::reload(Result<Config> loaded) {
       for (auto& socket : per_worker) ::close(socket.bound.fd);
     }
   };
-  // Each old listener is claimed once: by the same address first, then by the port a port-0
+  // Each old listener is claimed once: by the same address and name, then by the same address
+  // (a port-0 address names no socket, so only with its name), then by the port a port-0
   // listener was given ("127.0.0.1:0" bound to 35151, now written "127.0.0.1:35151").
   const std::vector<std::uint16_t>& old_ids = impl.runtime->listener_ids;
   std::vector<bool> claimed(was.listeners.size(), false);
   std::vector<std::optional<std::size_t>> kept(next.listeners.size());
-  for (const bool by_port : {false, true}) {
+  const auto sameSocket = [&](int pass, const ListenerConfig& have, std::size_t i, const ListenerConfig& want) {
+    if (pass == 0) return have.address == want.address && have.name == want.name;
+    if (pass == 1) return have.address == want.address && want.address.port != 0;
+    return have.address.host == want.address.host && impl.ports[i] == want.address.port;
+  };
+  for (const int pass : {0, 1, 2}) {
     for (std::size_t n = 0; n < next.listeners.size(); ++n) {
-      const HostPort& want = next.listeners[n].address;
       for (std::size_t i = 0; i < was.listeners.size() && !kept[n]; ++i) {
-        const HostPort& have = was.listeners[i].address;
-        const bool same = by_port ? have.host == want.host && impl.ports[i] == want.port : have == want;
-        if (!claimed[i] && same) {
+        if (!claimed[i] && sameSocket(pass, was.listeners[i], i, next.listeners[n])) {
           claimed[i] = true;
           kept[n] = i;
         }

@@ -1,6 +1,9 @@
 // The fairlead binary as an operator runs it: exit codes, signals, and what it says on stderr.
 #include <signal.h>
 #include <stdlib.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -423,6 +426,65 @@ TEST_F(Binary, ReadyWaitsForTheReadyClusterAndSaysWhy) {
   auto live = ask(admin, "GET", "/live");
   ASSERT_TRUE(live);
   EXPECT_EQ(live->status, 200);
+}
+
+// A reload that adds one listener and removes another: the kept one keeps its socket and port,
+// the added one serves, the removed one refuses new connections, and a request whose head was
+// half sent on it when the reload came is answered and its connection closed after it (never kept
+// alive on a listener that is gone).
+TEST_F(Binary, ReloadOpensAddedListenersAndDrainsRemovedOnes) {
+  ScriptedUpstream upstream([](const Request&) { return okWithBody("hello"); });
+  const std::string path = dir_ + "/reload.yaml";
+  const auto write = [&](const std::string& listeners) {
+    std::ofstream(path + ".next") << "workers: 2\nadmin: { address: 127.0.0.1:0 }\nlog: { access: off }\nlisteners:\n"
+                                  << listeners << "clusters:\n  - { name: app, endpoints: [{ address: 127.0.0.1:"
+                                  << upstream.port() << " }] }\n";
+    std::filesystem::rename(path + ".next", path);
+  };
+  write("  - { name: kept, address: 127.0.0.1:0 }\n  - { name: gone, address: 127.0.0.1:0 }\n");
+  ChildProcess proxy = run(path);
+  ASSERT_TRUE(proxy.waitForOutput("admin listening on"));
+  std::smatch m;
+  const std::string out = proxy.output();
+  ASSERT_TRUE(std::regex_search(out, m, std::regex(R"(\(port (\d+)\)[^\n]*\n[^\n]*\(port (\d+)\))")));
+  const auto kept = static_cast<std::uint16_t>(std::stoi(m[1]));
+  const auto gone = static_cast<std::uint16_t>(std::stoi(m[2]));
+
+  RawClient half(gone);
+  ASSERT_TRUE(half.send("GET / HTTP/1.1\r\nHost: x\r\n"));
+  RawClient idle(kept);
+  auto first = idle.roundTrip(get("/"));
+  ASSERT_TRUE(first);
+  write("  - { name: kept, address: 127.0.0.1:" + std::to_string(kept) + " }\n  - { name: added, address: 127.0.0.1:0 }\n");
+  proxy.signal(SIGHUP);
+  ASSERT_TRUE(proxy.waitForOutput("reloaded: 2 listeners (1 new, 1 closed)")) << proxy.output();
+  std::smatch a;
+  const std::string after = proxy.output();
+  ASSERT_TRUE(std::regex_search(after, a, std::regex(R"(reload: listening on 127\.0\.0\.1:0 \(port (\d+)\))")));
+  const auto added = static_cast<std::uint16_t>(std::stoi(a[1]));
+
+  ASSERT_TRUE(half.send("\r\n"));
+  auto finished = half.readResponse();
+  ASSERT_TRUE(finished);
+  EXPECT_EQ(finished->status, 200);
+  EXPECT_TRUE(finished->hasToken("connection", "close"));
+  EXPECT_TRUE(half.isClosed());
+  auto again = idle.roundTrip(get("/"));  // the kept listener's connection lives on
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 200);
+  RawClient fresh(added);
+  auto served = fresh.roundTrip(get("/"));
+  ASSERT_TRUE(served);
+  EXPECT_EQ(served->status, 200);
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(gone);
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_NE(::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to), 0) << "the removed listener still accepts";
+  ::close(fd);
+  proxy.signal(SIGTERM);
+  EXPECT_EQ(proxy.waitForExit(), 0) << proxy.output();
 }
 
 }  // namespace
