@@ -138,6 +138,7 @@ def fairlead_routes(n):
 def fairlead_conf(listen, upstream_port, workers=1, retries=0, routes=1, cap=0):
     return f"""# fairlead as the proxy under test (see config/bench.yaml)
 workers: {workers}
+admin: {{ address: 127.0.0.1:0 }}   # two fairleads run at once in scenario 8
 listeners:
   - name: bench
     address: 127.0.0.1:{listen}
@@ -172,6 +173,7 @@ def balance_conf(target, listen):
         policy = "round_robin" if target == "fairlead-rr" else "least_request"
         return f"""# fairlead, scenario 9: balance {policy} over a fast and a slow endpoint
 workers: 1
+admin: {{ address: 127.0.0.1:0 }}
 listeners:
   - {{ name: bench, address: 127.0.0.1:{listen} }}
 clusters:

@@ -39,7 +39,8 @@ RELOAD_SIGNAL = {"fairlead": signal.SIGHUP, "nginx": signal.SIGHUP, "haproxy": s
 
 
 def fairlead_deploy_conf(listen, version, valid=True):
-    """As config/sidecar.yaml has it: one safe retry, pool idle below the app's 5 s, a drain delay."""
+    """As config/sidecar.yaml has it: one safe retry, waiting up to 2 s for an app that refuses
+    connections, pool idle below the app's 5 s, a drain delay."""
     return f"""# fairlead, scenario 6 (deploy safety), version {version}
 workers: 1
 admin: {{ address: 127.0.0.1:0 }}
@@ -50,7 +51,7 @@ clusters:
     endpoints: [{{ address: 127.0.0.1:{PORT_APP} }}]
     idle_timeout: 4s
     response_timeout: {60 + version}s
-    retries: {{ attempts: 1 }}
+    retries: {{ attempts: 1, wait_while_refused: 2s }}
 drain: {{ delay: 3s, timeout: 10s, budget: 30s }}
 limits: {{ max_connections: 30000 }}
 log: {{ level: warn, access: off }}

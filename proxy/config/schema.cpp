@@ -190,7 +190,9 @@ class SchemaReader {
                        {"retries",
                         [&](const Value& f) {
                           r_.readMap(f, {"retries",
-                                         {{"attempts", [&](const Value& a) { r_.readInteger(a, c.retries.attempts); }}},
+                                         {{"attempts", [&](const Value& a) { r_.readInteger(a, c.retries.attempts); }},
+                                          {"wait_while_refused",
+                                           [&](const Value& a) { r_.readDuration(a, c.retries.wait_while_refused); }}},
                                          {}});
                         }},
                        {"max_requests_per_endpoint",

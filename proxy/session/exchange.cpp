@@ -97,6 +97,10 @@ void Exchange::onSlotGranted(const std::shared_ptr<const upstream::ClusterSnapsh
 
 void Exchange::onWaitTimer(void* self) noexcept {
   auto* ex = static_cast<Exchange*>(self);
+  if (std::exchange(ex->reconnect_pending_, false)) {
+    ex->connectToNext();
+    return;
+  }
   Error error;
   if (ex->deferred_failure_) {
     error = *std::exchange(ex->deferred_failure_, std::nullopt);
@@ -117,6 +121,7 @@ void Exchange::giveUp(Error error) noexcept {
 
 void Exchange::stopWaiting() noexcept {
   wait_timer_.stop();
+  reconnect_pending_ = false;
   deferred_failure_.reset();
   if (!ticket_) return;
   ticket_->waiter = nullptr;  // a grant already on its way gives the slot back
@@ -326,10 +331,7 @@ void Exchange::failOrRetry(Error error, bool request_sent) {
       bump(ctx_.counters.upstream_retries_total);
       ctx_.log->debug("retrying request to {} after {} ({})", upstreamAddress(), toString(error.code),
                       error.detail);
-      if (!failed_attempts_.empty()) failed_attempts_ += "; ";
-      failed_attempts_ += upstreamAddress();
-      failed_attempts_ += ' ';
-      failed_attempts_ += toString(error.code);
+      noteFailedAttempt(error);
       connectToNext();
       return;
     }
@@ -337,7 +339,25 @@ void Exchange::failOrRetry(Error error, bool request_sent) {
     ctx_.log->debug("not retrying request to {} after {}: retry budget spent", upstreamAddress(),
                     toString(error.code));
   }
+  const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - upstream_start_);
+  if (const auto delay =
+          upstream::reconnectDelay(error.code, elapsed, cluster_.config.retries.wait_while_refused, reconnects_)) {
+    ++reconnects_;
+    noteFailedAttempt(error);
+    ctx_.log->debug("connection to {} refused; connecting again in {} ms", upstreamAddress(), delay->count());
+    tried_ = 0;  // the endpoint that refused may be the only one, and back in a moment
+    reconnect_pending_ = true;
+    wait_timer_.start(*delay);
+    return;
+  }
   giveUp(std::move(error));
+}
+
+void Exchange::noteFailedAttempt(const Error& error) {
+  if (!failed_attempts_.empty()) failed_attempts_ += "; ";
+  failed_attempts_ += upstreamAddress();
+  failed_attempts_ += ' ';
+  failed_attempts_ += toString(error.code);
 }
 
 void Exchange::onUpstreamConnect(upstream::UpstreamConnection& conn, int status) noexcept {

@@ -82,6 +82,8 @@ class Exchange final : public ResponseSource,
   void armResponseTimer() noexcept;
   void consumeResponse(std::string_view data) noexcept;
   void completeResponse(bool nothing_followed) noexcept;
+  // "ADDR ERROR" onto failed_attempts_, for the access log.
+  void noteFailedAttempt(const Error& error);
   void failOrRetry(Error error, bool request_sent);
   // The exchange is over without a (complete) response: the listener is told why.
   void giveUp(Error error) noexcept;
@@ -130,6 +132,8 @@ class Exchange final : public ResponseSource,
   std::chrono::steady_clock::time_point upstream_start_{};
   std::chrono::steady_clock::time_point upstream_end_{};
   std::uint32_t retries_ = 0;
+  std::uint32_t reconnects_ = 0;    // connects tried again after a refusal (upstream::reconnectDelay)
+  bool reconnect_pending_ = false;  // wait_timer_ runs for the next of them
   std::uint32_t response_pauses_ = 0;
   bool idempotent_ = false;
   bool replayable_ = true;

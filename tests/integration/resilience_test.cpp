@@ -447,8 +447,10 @@ TEST_F(Resilience, ANameThatResolvesElsewhereMovesTheTrafficAndLetsRequestsInFli
 // the target is deregistered; requests already sent must all complete, new connections made during
 // the delay must be served, and fairlead must exit 0 once the last request is done.
 TEST_F(Resilience, ADrainWithADelayLosesNoRequest) {
+  // Two app processes: one Python process alone serves about 260 of the 300 requests a second.
   App app("app", {"--delay-ms", "20", "--slow-percent", "5", "--slow-ms", "2000"});
-  ASSERT_NO_FATAL_FAILURE(startCluster({&app}, {},
+  App second("second", {"--delay-ms", "20", "--slow-percent", "5", "--slow-ms", "2000"});
+  ASSERT_NO_FATAL_FAILURE(startCluster({&app, &second}, {},
                                        "drain: { delay: 3s, timeout: 10s, budget: 30s }\nlog: { access: off }\n"));
   int fresh_ok = 0;
   Clock::time_point signalled;
@@ -501,7 +503,9 @@ TEST_F(Resilience, ADrainWithADelayLosesNoRequest) {
 // connection may be refused, each valid reload must be in effect for new requests, and the
 // invalid one must keep the old config and say why at its line and column.
 TEST_F(Resilience, TwentyReloadsUnderLoadLoseNothing) {
+  // Two app processes: one Python process alone serves about 260 of the 300 requests a second.
   App app("app", {"--delay-ms", "20", "--slow-percent", "5", "--slow-ms", "2000"});
+  App second("second", {"--delay-ms", "20", "--slow-percent", "5", "--slow-ms", "2000"});
   const std::string path = dir_ + "/fairlead.yaml";
   const auto write = [&](int version, bool valid) {
     const std::string next = path + ".next";
@@ -509,11 +513,12 @@ TEST_F(Resilience, TwentyReloadsUnderLoadLoseNothing) {
                         << "listeners:\n  - name: public\n    address: 127.0.0.1:" << port_ << "\n    routes:\n"
                         << "      - { match: { path: /version }, respond: { status: 200, body: v" << version << " } }\n"
                         << "      - { cluster: " << (valid ? "app" : "nope") << " }\n"
-                        << "clusters:\n  - name: app\n    endpoints: [{ address: 127.0.0.1:" << app.port() << " }]\n"
+                        << "clusters:\n  - name: app\n    endpoints: [{ address: 127.0.0.1:" << app.port()
+                        << " }, { address: 127.0.0.1:" << second.port() << " }]\n"
                         << "    retries: { attempts: " << (version % 2 + 1) << " }\n";
     std::filesystem::rename(next, path);  // a reload never reads a file half written
   };
-  ASSERT_NO_FATAL_FAILURE(startCluster({&app}));
+  ASSERT_NO_FATAL_FAILURE(startCluster({&app, &second}));
   write(0, true);
   fairlead_->signal(SIGHUP);
   ASSERT_TRUE(fairlead_->waitForOutput("reloaded:"));
@@ -565,7 +570,34 @@ TEST_F(Resilience, TwentyReloadsUnderLoadLoseNothing) {
   EXPECT_EQ(countInOutput("reload failed; the running configuration stays"), 1u);
   EXPECT_NE(fairlead_->output().find("fairlead.yaml:9:20: unknown cluster 'nope'"), std::string::npos)
       << fairlead_->output();
-  EXPECT_GT(results.size(), 2000u);
+  EXPECT_GT(results.size(), 2400u);  // of 3,000 planned; a thread held by a 2 s answer skips ahead
+}
+
+// retries.wait_while_refused: a request that finds the only endpoint's port refused waits and
+// connects again (25 ms doubling to 250 ms), so a restart shorter than the wait costs the client a
+// delay, not a 502; an app that stays down gets its 502 when the wait is over.
+TEST_F(Resilience, WaitWhileRefusedTurnsAShortRestartIntoADelayNotA502) {
+  App app("app");
+  ASSERT_NO_FATAL_FAILURE(startCluster({&app}, "    retries: { attempts: 1, wait_while_refused: 1500ms }\n"));
+  LoadClient client(port_);
+  ASSERT_EQ(client.get("/").status, 200);
+  app.kill();
+  LoadResult during;
+  std::thread request([&] {
+    LoadClient other(port_);
+    during = other.get("/");
+  });
+  std::this_thread::sleep_for(milliseconds(500));  // the app is down this long: the scenario itself
+  app.restart();
+  request.join();
+  EXPECT_EQ(during.status, 200) << during.error;
+  EXPECT_GE(during.latency, milliseconds(400)) << "the request did not wait for the app";
+
+  app.kill();
+  const auto down = client.get("/");
+  EXPECT_EQ(down.status, 502);
+  EXPECT_GE(down.latency, milliseconds(1200));
+  EXPECT_LT(down.latency, milliseconds(3000));
 }
 
 }  // namespace

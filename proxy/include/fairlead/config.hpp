@@ -79,6 +79,9 @@ enum class BalancePolicy : std::uint8_t { RoundRobin, LeastRequest, Random, Hash
 
 struct RetryConfig {
   std::uint32_t attempts = 1;  // extra attempts after the first, for safe retries only
+  // With the attempts spent and the connection refused (the app restarting): how long a request
+  // may wait for it, connecting again with a backoff. 0: fail at once, with a 502.
+  Millis wait_while_refused{0};
 
   bool operator==(const RetryConfig&) const = default;
 };

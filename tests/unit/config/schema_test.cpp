@@ -289,6 +289,13 @@ TEST(Schema, AdminAndAppMistakesAreErrorsAtTheirKeys) {
                   "drain.budget 30s, the platform's SIGKILL deadline: shorten them or raise the budget (ECS stopTimeout)"});
 }
 
+TEST(Schema, ReadsTheRetryKeys) {
+  const Config c = load(std::string(kCluster) + "    retries: { attempts: 2, wait_while_refused: 1500ms }\n");
+  EXPECT_EQ(c.clusters[0].retries.attempts, 2u);
+  EXPECT_EQ(c.clusters[0].retries.wait_while_refused, Millis(1500));
+  EXPECT_EQ(load(kCluster).clusters[0].retries.wait_while_refused, Millis(0));  // fail fast by default
+}
+
 TEST(Schema, DrainMustFitInItsBudget) {
   const Config c = load("drain: { delay: 5s, timeout: 20s, budget: 30s }\n");
   EXPECT_EQ(c.drain.delay, Millis(5000));

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <vector>
 
 namespace fairlead::upstream {
@@ -54,6 +55,28 @@ TEST(RetryPolicy, MayRetryFollowsTheTable) {
 
 TEST(RetryPolicy, DefaultQuestionHasNoBudget) {
   EXPECT_FALSE(mayRetry(RetryQuestion{}));
+}
+
+// A refused connection waits and connects again, 25 ms doubling to 250 ms, while
+// retries.wait_while_refused since the request began leaves room; a timeout or any other error
+// never does, and neither does anything with the default wait of 0.
+TEST(RetryPolicy, ARefusedConnectWaitsWithinConnectTimeout) {
+  using std::chrono::milliseconds;
+  const milliseconds budget(2000);
+  std::vector<long> delays;
+  milliseconds elapsed(0);
+  std::uint32_t n = 0;
+  while (const auto d = reconnectDelay(Errc::ConnectRefused, elapsed, budget, n)) {
+    delays.push_back(d->count());
+    elapsed += *d;
+    ++n;
+  }
+  EXPECT_EQ(delays, (std::vector<long>{25, 50, 100, 200, 250, 250, 250, 250, 250, 250}));
+  EXPECT_LT(elapsed, budget);
+  EXPECT_FALSE(reconnectDelay(Errc::ConnectTimeout, milliseconds(0), budget, 0));
+  EXPECT_FALSE(reconnectDelay(Errc::PeerReset, milliseconds(0), budget, 0));
+  EXPECT_FALSE(reconnectDelay(Errc::ConnectRefused, milliseconds(1990), budget, 0));
+  EXPECT_FALSE(reconnectDelay(Errc::ConnectRefused, milliseconds(0), milliseconds(0), 0));
 }
 
 }  // namespace
