@@ -84,6 +84,7 @@ Result<> ClusterMonitor::start(const ClusterMonitor* previous) {
 void ClusterMonitor::carryOver(const ClusterMonitor& previous) {
   // The latency histogram is the cluster's, not its settings': it goes on counting.
   upstream_latency_ = previous.upstream_latency_;
+  panic_announced_ = previous.panic_announced_;
   for (auto& m : members_) {
     const auto was = std::find_if(previous.members_.begin(), previous.members_.end(),
                                   [&](const auto& p) { return p->endpoint.peer == m->endpoint.peer; });
@@ -263,6 +264,19 @@ void ClusterMonitor::rebuild() {
     next->endpoints.push_back(std::move(e));
   }
   armTick();
+  // Panic is news once something is known: at start-up every endpoint is unknown, which counts as
+  // panic without being one. Said whether or not the weights change (one endpoint stays in).
+  const bool known = std::any_of(members_.begin(), members_.end(), [](const auto& m) {
+    return m->ejected || (m->health && m->health->health() != Health::Unknown);
+  });
+  if (next->panic && !panic_announced_ && known) {
+    panic_announced_ = true;
+    log_->warn("cluster {}: {} of {} endpoints healthy, below panic_threshold {}%: sending to all of them",
+               config_.name, healthy, eligible, config_.panic_threshold_percent);
+  } else if (!next->panic && panic_announced_) {
+    panic_announced_ = false;
+    log_->info("cluster {}: {} of {} endpoints healthy: panic mode over", config_.name, healthy, eligible);
+  }
   if (current_) {
     const auto& was = current_->endpoints;
     const auto alike = [](const Endpoint& a, const Endpoint& b) {
@@ -271,14 +285,6 @@ void ClusterMonitor::rebuild() {
     const bool same = next->panic == current_->panic && was.size() == next->endpoints.size() &&
                       std::equal(was.begin(), was.end(), next->endpoints.begin(), alike);
     if (same) return;
-    if (next->panic != current_->panic) {
-      if (next->panic) {
-        log_->warn("cluster {}: {} of {} endpoints healthy, below panic_threshold {}%: sending to all of them",
-                   config_.name, healthy, eligible, config_.panic_threshold_percent);
-      } else {
-        log_->info("cluster {}: {} of {} endpoints healthy: panic mode over", config_.name, healthy, eligible);
-      }
-    }
   }
   // At start-up, before the first checks, an empty set only means "not known yet".
   const auto takes = [](const Endpoint& e) { return e.pick_weight > 0; };
