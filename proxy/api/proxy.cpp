@@ -339,6 +339,20 @@ Result<> Proxy::reload(Result<Config> loaded) {
   };
   if (keep("workers", next.workers != was.workers)) next.workers = was.workers;
   if (keep("log.access", next.log.access != was.log.access)) next.log.access = was.log.access;
+  // The app was started, and will be stopped, with the settings it had; which cluster /ready waits
+  // for follows the file.
+  const auto process = [](const std::optional<AppConfig>& app) {
+    if (!app || app->command.empty()) return std::optional<AppConfig>();
+    std::optional<AppConfig> out = app;
+    out->ready_cluster.clear();
+    return out;
+  };
+  if (keep("app.command, stop_signal, stop_timeout and forward_sighup", process(next.app) != process(was.app))) {
+    const std::string ready = next.app ? next.app->ready_cluster : std::string();
+    next.app = was.app ? was.app : next.app;
+    if (!was.app) next.app->command.clear();
+    next.app->ready_cluster = ready;
+  }
   const bool admin_moved = next.admin.has_value() != was.admin.has_value() ||
                            (next.admin && was.admin && !(next.admin->address == was.admin->address));
   // A listener that stays where it is keeps its token too: the new one was checked against

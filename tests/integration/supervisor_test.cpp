@@ -172,6 +172,23 @@ TEST_F(Supervisor, AnAppThatIgnoresItsStopSignalIsKilledAtStopTimeout) {
   EXPECT_NE(out.find("still running after app.stop_timeout; sending SIGKILL"), std::string::npos) << out;
 }
 
+// A reload cannot restart the app: its stop settings stay those it was started with (a warning
+// says so), while the rest of the file applies.
+TEST_F(Supervisor, AReloadKeepsTheAppsStopSettings) {
+  auto fairlead = start(writeConfig("app: { stop_timeout: 300ms, ready_cluster: app }\n"),
+                        appCommand({"--ignore-term"}));
+  ASSERT_TRUE(fairlead->waitForOutput("app: listening"));
+  writeConfig("app: { stop_timeout: 20s, ready_cluster: app }\n");
+  fairlead->signal(SIGHUP);
+  ASSERT_TRUE(fairlead->waitForOutput("reloaded:")) << fairlead->output();
+  EXPECT_NE(fairlead->output().find("reload: app.command, stop_signal, stop_timeout and forward_sighup changes at "
+                                    "the next start"),
+            std::string::npos);
+  fairlead->signal(SIGTERM);
+  EXPECT_EQ(fairlead->waitForExit(), 128 + SIGKILL) << fairlead->output();
+  EXPECT_NE(fairlead->output().find("SIGKILL after 300ms"), std::string::npos) << fairlead->output();
+}
+
 // A command that does not exist: the shell's 127, said plainly.
 TEST_F(Supervisor, ACommandThatDoesNotExistExits127) {
   ChildProcess fairlead({FAIRLEAD_BINARY, "-c", writeConfig(), "--", "/nonexistent/app"});

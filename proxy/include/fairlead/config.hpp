@@ -192,6 +192,8 @@ struct AppConfig {
   // default: Python's default action for SIGHUP ends the process, so uvicorn would die at every
   // reload. SIGUSR1 and SIGUSR2 are always passed on.
   bool forward_sighup = false;
+
+  bool operator==(const AppConfig&) const = default;
 };
 
 enum class AccessLogFormat : std::uint8_t { Json, Text, Off };
