@@ -185,6 +185,23 @@ Result<std::vector<api::Worker::Socket>> bindListener(const ListenerConfig& l, s
   return out;
 }
 
+// Fails when any process, another fairlead included, listens on `address`: SO_REUSEPORT alone would
+// let ours join its group. `what`: "listener NAME" or "admin", for the message.
+Result<> checkAddressFree(const std::string& what, const HostPort& address) {
+  auto addr = net::toSockaddr(address);
+  if (!addr) return fail(Errc::ConfigInvalid, what + ": " + addr.error().detail);
+  if (auto free = net::TcpListener::checkAddressFree(*addr); !free) {
+    return fail(Errc::ConfigInvalid, what + " on " + address.toString() + ": " + free.error().detail);
+  }
+  return {};
+}
+
+void closeSockets(std::vector<std::vector<api::Worker::Socket>>& per_worker) {
+  for (auto& sockets : per_worker) {
+    for (auto& socket : sockets) ::close(socket.bound.fd);
+  }
+}
+
 std::shared_ptr<spdlog::logger> defaultLogger(const Config& config) {
   auto logger = std::make_shared<spdlog::logger>(
       "fairlead", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
@@ -236,19 +253,10 @@ Result<std::unique_ptr<Proxy>> Proxy::create(uv_loop_t* loop, Config config, Opt
   // Every address is checked first, before any of ours exists: two listeners of one config may
   // overlap (127.0.0.1:8080 and 0.0.0.0:8080) and must not take each other for a stranger.
   for (const auto& l : config.listeners) {
-    auto addr = net::toSockaddr(l.address);
-    if (!addr) return fail(Errc::ConfigInvalid, "listener " + l.name + ": " + addr.error().detail);
-    if (auto free = net::TcpListener::checkAddressFree(*addr); !free) {
-      return fail(Errc::ConfigInvalid,
-                  "listener " + l.name + " on " + l.address.toString() + ": " + free.error().detail);
-    }
+    if (auto free = checkAddressFree("listener " + l.name, l.address); !free) return tl::unexpected(free.error());
   }
   if (config.admin) {
-    auto addr = net::toSockaddr(config.admin->address);
-    if (!addr) return fail(Errc::ConfigInvalid, "admin: " + addr.error().detail);
-    if (auto free = net::TcpListener::checkAddressFree(*addr); !free) {
-      return fail(Errc::ConfigInvalid, "admin on " + config.admin->address.toString() + ": " + free.error().detail);
-    }
+    if (auto free = checkAddressFree("admin", config.admin->address); !free) return tl::unexpected(free.error());
   }
   std::vector<std::vector<api::Worker::Socket>> sockets(workers);
   std::vector<std::uint16_t> listener_ids;
@@ -256,9 +264,7 @@ Result<std::unique_ptr<Proxy>> Proxy::create(uv_loop_t* loop, Config config, Opt
     const std::uint16_t id = impl->next_listener_id++;
     auto bound = bindListener(l, id, workers);
     if (!bound) {
-      for (auto& per_worker : sockets) {
-        for (auto& socket : per_worker) ::close(socket.bound.fd);
-      }
+      closeSockets(sockets);
       return tl::unexpected(bound.error());
     }
     for (std::size_t w = 0; w < workers; ++w) sockets[w].push_back((*bound)[w]);
@@ -362,11 +368,6 @@ Result<> Proxy::reload(Result<Config> loaded) {
 
   // Listeners, by address: a kept one keeps its id, sockets and counts.
   std::vector<std::vector<api::Worker::Socket>> added(workers);
-  const auto closeAdded = [&] {
-    for (auto& per_worker : added) {
-      for (auto& socket : per_worker) ::close(socket.bound.fd);
-    }
-  };
   // Each old listener is claimed once: by the same address and name, then by the same address
   // (a port-0 address names no socket, so only with its name), then by the port a port-0
   // listener was given ("127.0.0.1:0" bound to 35151, now written "127.0.0.1:35151").
@@ -400,23 +401,18 @@ Result<> Proxy::reload(Result<Config> loaded) {
     }
     // Bound now, so that a port in use fails the reload rather than a worker.
     const ListenerConfig& l = next.listeners[n];
-    const std::string key = l.address.toString();
-    auto addr = net::toSockaddr(l.address);
-    if (addr) {
-      if (auto free = net::TcpListener::checkAddressFree(*addr); !free) {
-        closeAdded();
-        return refuse(Error{Errc::ConfigInvalid, Side::Internal, 0,
-                            "listener " + l.name + " on " + key + ": " + free.error().detail});
-      }
+    if (auto free = checkAddressFree("listener " + l.name, l.address); !free) {
+      closeSockets(added);
+      return refuse(free.error());
     }
     const std::uint16_t id = next_id++;
     auto bound = bindListener(l, id, workers);
     if (!bound) {
-      closeAdded();
+      closeSockets(added);
       return refuse(bound.error());
     }
     for (std::size_t w = 0; w < workers; ++w) added[w].push_back((*bound)[w]);
-    opened.push_back(fmt::format("{} (port {})", key, (*bound)[0].bound.port));
+    opened.push_back(fmt::format("{} (port {})", l.address.toString(), (*bound)[0].bound.port));
     listener_ids.push_back(id);
     ports.push_back((*bound)[0].bound.port);
   }
@@ -441,7 +437,7 @@ Result<> Proxy::reload(Result<Config> loaded) {
                                                     [self] { self->publishClusters(); },
                                                     old == impl.monitors.end() ? nullptr : old->get());
     if (!monitor) {
-      closeAdded();
+      closeSockets(added);
       return refuse(monitor.error());
     }
     monitors.push_back(std::move(*monitor));
