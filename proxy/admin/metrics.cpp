@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "admin/admin_service.hpp"
+#include "net/tls_context.hpp"
 
 namespace fairlead::admin {
 namespace {
@@ -117,6 +118,19 @@ void trafficFamilies(Exposition& e, const Stats& s) {
   counter("fairlead_client_send_timeouts_total",
           "Client connections cut for taking no response bytes for timeouts.response_send_idle.",
           s.client_send_timeouts);
+
+  e.family("fairlead_tls_handshakes_total", "counter",
+           "TLS handshakes completed on listeners, by kind: full, or resumed from a session ticket.");
+  e.sample("fairlead_tls_handshakes_total", {{"kind", "full"}}, s.tls_handshakes_full);
+  e.sample("fairlead_tls_handshakes_total", {{"kind", "resumed"}}, s.tls_handshakes_resumed);
+  e.family("fairlead_tls_handshake_failures_total", "counter",
+           "TLS handshakes on listeners that did not finish, by reason: version (below min_version), cipher (none "
+           "in common), not_tls (plain HTTP or garbage), certificate (the client refused ours), unfinished (closed "
+           "or timed out first), other.");
+  for (std::size_t i = 0; i < net::kTlsFailureKinds; ++i) {
+    e.sample("fairlead_tls_handshake_failures_total", {{"reason", net::toString(static_cast<net::TlsFailure>(i))}},
+             s.tls_handshake_failures[i]);
+  }
 
   e.family("fairlead_requests_total", "counter",
            "Requests finished, by listener and the class of their status (none: the request ended with no status at all).");

@@ -16,6 +16,7 @@
 #include "api/worker.hpp"
 #include "core/units.hpp"
 #include "net/heap_timer.hpp"
+#include "net/tls_context.hpp"
 #include "upstream/cluster_monitor.hpp"
 #include "net/address.hpp"
 
@@ -40,6 +41,8 @@ struct Proxy::Impl final : admin::AdminBackend {
   std::vector<std::unique_ptr<api::Worker>> workers;
   std::vector<std::uint16_t> ports;
   std::uint16_t next_listener_id = 0;
+  // Shared by every TLS listener and kept across reloads: a ticket from before a reload resumes.
+  std::shared_ptr<net::TlsTicketKeys> ticket_keys = std::make_shared<net::TlsTicketKeys>();
   // The admin listener: a worker of its own on the control loop, whose every request the admin
   // service answers. Not drained with the data plane: /ready must say 503 through the drain.
   std::unique_ptr<admin::AdminService> admin_service;
@@ -196,6 +199,20 @@ Result<> checkAddressFree(const std::string& what, const HostPort& address) {
   return {};
 }
 
+// Reads the listener's certificates and keys (again, at a reload); null for a plain listener.
+Result<std::shared_ptr<const net::TlsServerContext>> tlsContext(const ListenerConfig& l,
+                                                                std::shared_ptr<net::TlsTicketKeys> keys) {
+  if (!l.tls) return std::shared_ptr<const net::TlsServerContext>();
+  auto context = net::TlsServerContext::create(*l.tls, std::move(keys));
+  if (!context) return fail(Errc::ConfigInvalid, "listener " + l.name + ": " + context.error().detail);
+  return context;
+}
+
+void logCertificates(spdlog::logger& log, const ListenerConfig& l, const net::TlsServerContext& tls) {
+  log.info("listener {}: TLS with {}", l.name, tls.describe());
+  for (const std::string& w : tls.warnings()) log.warn("listener {}: {}", l.name, w);
+}
+
 void closeSockets(std::vector<std::vector<api::Worker::Socket>>& per_worker) {
   for (auto& sockets : per_worker) {
     for (auto& socket : sockets) ::close(socket.bound.fd);
@@ -258,6 +275,12 @@ Result<std::unique_ptr<Proxy>> Proxy::create(uv_loop_t* loop, Config config, Opt
   if (config.admin) {
     if (auto free = checkAddressFree("admin", config.admin->address); !free) return tl::unexpected(free.error());
   }
+  std::vector<std::shared_ptr<const net::TlsServerContext>> listener_tls;
+  for (const auto& l : config.listeners) {
+    auto tls = tlsContext(l, impl->ticket_keys);
+    if (!tls) return tl::unexpected(tls.error());
+    listener_tls.push_back(std::move(*tls));
+  }
   std::vector<std::vector<api::Worker::Socket>> sockets(workers);
   std::vector<std::uint16_t> listener_ids;
   for (const auto& l : config.listeners) {
@@ -273,7 +296,8 @@ Result<std::unique_ptr<Proxy>> Proxy::create(uv_loop_t* loop, Config config, Opt
   }
 
   impl->config = std::make_shared<const Config>(std::move(config));
-  impl->runtime = session::RuntimeSnapshot::build(impl->config, std::move(clusters), std::move(listener_ids), workers);
+  impl->runtime = session::RuntimeSnapshot::build(impl->config, std::move(clusters), std::move(listener_ids),
+                                                  std::move(listener_tls), workers);
   const std::uint64_t per_worker_limit =
       (impl->config->limits.max_connections + workers - 1) / workers;
   for (std::size_t w = 0; w < workers; ++w) {
@@ -291,8 +315,11 @@ Result<std::unique_ptr<Proxy>> Proxy::create(uv_loop_t* loop, Config config, Opt
     if (auto started = w->start(); !started) return tl::unexpected(started.error());
   }
   for (std::size_t i = 0; i < impl->ports.size(); ++i) {
-    impl->log->info("listening on {} (port {}), {} worker{}", impl->config->listeners[i].address.toString(),
-                    impl->ports[i], workers, workers == 1 ? "" : "s");
+    const ListenerConfig& l = impl->config->listeners[i];
+    impl->log->info("listening on {} (port {}){}, {} worker{}", l.address.toString(), impl->ports[i],
+                    l.tls ? " with TLS" : l.redirect_to_https != 0 ? " (redirects to HTTPS)" : "", workers,
+                    workers == 1 ? "" : "s");
+    if (const auto& tls = impl->runtime->listener_tls[i]) logCertificates(*impl->log, l, *tls);
   }
   if (impl->admin_worker) {
     const AdminConfig& admin = *impl->config->admin;
@@ -300,6 +327,20 @@ Result<std::unique_ptr<Proxy>> Proxy::create(uv_loop_t* loop, Config config, Opt
                     admin.token.empty() ? "" : ", bearer token required beyond /live and /ready");
   }
   return std::unique_ptr<Proxy>(new Proxy(std::move(impl)));
+}
+
+Result<> Proxy::checkFiles(const Config& config) {
+  const auto keys = std::make_shared<net::TlsTicketKeys>();
+  for (const ListenerConfig& l : config.listeners) {
+    if (auto tls = tlsContext(l, keys); !tls) return tl::unexpected(tls.error());
+  }
+  for (const ClusterConfig& c : config.clusters) {
+    if (!c.tls.enabled) continue;
+    if (auto tls = net::TlsClientContext::create(c.tls); !tls) {
+      return fail(Errc::ConfigInvalid, "cluster " + c.name + ": " + tls.error().detail);
+    }
+  }
+  return {};
 }
 
 void Proxy::drain(std::function<void()> on_drained) { impl_->startDrain(std::move(on_drained)); }
@@ -421,6 +462,26 @@ Result<> Proxy::reload(Result<Config> loaded) {
     if (!claimed[i]) removed.push_back(old_ids[i]);
   }
 
+  // Certificates are read again: a renewed one takes over for new connections. A listener that
+  // cannot load its new ones keeps serving the old ones rather than going dark.
+  std::vector<std::shared_ptr<const net::TlsServerContext>> listener_tls;
+  std::vector<std::size_t> tls_reloaded;
+  for (std::size_t n = 0; n < next.listeners.size(); ++n) {
+    auto tls = tlsContext(next.listeners[n], impl.ticket_keys);
+    if (tls) {
+      if (*tls) tls_reloaded.push_back(n);
+      listener_tls.push_back(std::move(*tls));
+      continue;
+    }
+    const auto& previous = kept[n] ? impl.runtime->listener_tls[*kept[n]] : nullptr;
+    if (!previous) {
+      closeSockets(added);
+      return refuse(tls.error());
+    }
+    impl.log->error("reload: {}; the listener keeps serving the certificates it had", tls.error().detail);
+    listener_tls.push_back(previous);
+  }
+
   // Clusters, by name: an unchanged one keeps its monitor as it is; a changed one gets a new
   // monitor that starts from the old one's view of each address.
   std::vector<std::unique_ptr<upstream::ClusterMonitor>> monitors;
@@ -454,7 +515,8 @@ Result<> Proxy::reload(Result<Config> loaded) {
   impl.log->set_level(spdlog::level::from_str(next.log.level));
   if (impl.admin_service && next.admin) impl.admin_service->setToken(next.admin->token);
   auto config = std::make_shared<const Config>(std::move(next));
-  impl.runtime = session::RuntimeSnapshot::build(config, std::move(clusters), listener_ids, workers, impl.runtime.get());
+  impl.runtime = session::RuntimeSnapshot::build(config, std::move(clusters), listener_ids, std::move(listener_tls),
+                                                 workers, impl.runtime.get());
   impl.config = std::move(config);
   impl.monitors = std::move(monitors);  // the old monitors of changed or removed clusters stop here
   impl.next_listener_id = next_id;
@@ -465,6 +527,9 @@ Result<> Proxy::reload(Result<Config> loaded) {
   }
   ++impl.reloads_ok;
   for (const std::string& l : opened) impl.log->info("reload: listening on {}", l);
+  for (const std::size_t n : tls_reloaded) {
+    logCertificates(*impl.log, impl.config->listeners[n], *impl.runtime->listener_tls[n]);
+  }
   impl.log->info("reloaded: {} listener{} ({} new, {} closed), {} cluster{} ({} unchanged)", impl.config->listeners.size(),
                  impl.config->listeners.size() == 1 ? "" : "s", opened.size(), removed.size(),
                  impl.config->clusters.size(), impl.config->clusters.size() == 1 ? "" : "s", kept_clusters);
@@ -492,7 +557,7 @@ Result<> Proxy::Impl::openAdmin() {
   own->log.access = AccessLogFormat::Off;
   admin_service = std::make_unique<admin::AdminService>(*this, admin.token);
   constexpr std::uint64_t kAdminConnections = 256;  // scrapers and health checkers, not clients
-  admin_worker = std::make_unique<api::Worker>(0, session::RuntimeSnapshot::build(std::move(own), {}, {0}, 1),
+  admin_worker = std::make_unique<api::Worker>(0, session::RuntimeSnapshot::build(std::move(own), {}, {0}, {}, 1),
                                                std::vector<api::Worker::Socket>{{0, *bound}}, admin_counters, log,
                                                nullptr, kAdminConnections, loop, admin_service.get());
   return admin_worker->start();

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "core/assert.hpp"
+#include "net/tls_transport.hpp"
 
 namespace fairlead::api {
 
@@ -112,7 +113,11 @@ void Worker::reconfigure(std::shared_ptr<const session::RuntimeSnapshot> runtime
 
 void Worker::onConnection(net::TcpListener::Accepted accepted, std::uint16_t listener_id, std::uint16_t port) {
   accept_exhausted_ = false;
-  auto conn = net::TcpConnection::adopt(*loop_, accepted.fd, accepted.peer, nullptr);
+  std::unique_ptr<net::Transport> conn = net::TcpConnection::adopt(*loop_, accepted.fd, accepted.peer, nullptr);
+  const session::RuntimeSnapshot& runtime = *ctx_->runtime;
+  if (const auto index = runtime.listenerIndex(listener_id); index && runtime.listener_tls[*index]) {
+    conn = net::TlsTransport::server(*loop_, std::move(conn), runtime.listener_tls[*index], ctx_->counters.tls);
+  }
   const bool over_limit =
       sessions_.size() >= ctx_->max_connections || ctx_->draining;
   auto* session = new session::DownstreamSession(*ctx_, std::move(conn), listener_id, port, *this);

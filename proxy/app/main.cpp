@@ -64,6 +64,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (cl->check) {
+    if (auto files = fairlead::Proxy::checkFiles(*config); !files) {
+      std::fprintf(stderr, "%s\n", files.error().detail.c_str());
+      return 1;
+    }
     std::printf("%s: ok\n", path.empty() ? "built-in defaults" : path.c_str());
     return 0;
   }

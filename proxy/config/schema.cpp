@@ -46,8 +46,7 @@ class SchemaReader {
                     {"drain", [&](const Value& v) { readDrain(v, config.drain); }},
                     {"admin", [&](const Value& v) { readAdmin(v, config.admin.emplace()); }},
                     {"app", [&](const Value& v) { readApp(v, config.app.emplace()); }},
-                },
-                {}});
+                }});
     return config;
   }
 
@@ -86,9 +85,46 @@ class SchemaReader {
                         [&](const Value& f) {
                           r_.readList(f, [&](const Value& item) { l.routes.push_back(readRoute(item)); });
                         }},
-                   },
-                   {"tls", "redirect_to_https"}});
+                       {"tls", [&](const Value& f) { readListenerTls(f, l.tls.emplace()); }},
+                       {"redirect_to_https",
+                        [&](const Value& f) {
+                          r_.readInteger(f, l.redirect_to_https);
+                          if (l.redirect_to_https == 0 && f.node.IsScalar()) {
+                            r_.error(f, "redirect_to_https is the HTTPS port to redirect to (443, 8443)");
+                          }
+                        }},
+                   }});
     return l;
+  }
+
+  void readListenerTls(const Value& v, ListenerTlsConfig& out) {
+    static constexpr std::array<std::string_view, 2> kVersionNames = {"TLSv1.2", "TLSv1.3"};
+    static constexpr std::array<TlsVersion, 2> kVersions = {TlsVersion::Tls12, TlsVersion::Tls13};
+    r_.readMap(v, {"tls",
+                   {
+                       {"certificates",
+                        [&](const Value& f) {
+                          r_.readList(f, [&](const Value& item) {
+                            CertificateConfig& c = out.certificates.emplace_back();
+                            r_.readMap(item, {"certificate",
+                                              {
+                                                  {"cert", [&](const Value& p) { r_.readString(p, c.cert); }, true},
+                                                  {"key", [&](const Value& p) { r_.readString(p, c.key); }, true},
+                                              }});
+                          });
+                        },
+                        true},
+                       {"min_version",
+                        [&](const Value& f) {
+                          if (auto index = r_.readChoice(f, kVersionNames)) out.min_version = kVersions[*index];
+                        }},
+                       {"alpn",
+                        [&](const Value& f) {
+                          out.alpn.clear();
+                          r_.readList(f, [&](const Value& item) { r_.readString(item, out.alpn.emplace_back()); });
+                        }},
+                       {"hsts", [&](const Value& f) { r_.readDuration(f, out.hsts); }},
+                   }});
   }
 
   Route readRoute(const Value& v) {
@@ -96,7 +132,7 @@ class SchemaReader {
     int actions = 0;
     auto action = [&](RouteAction kind, const Value& f) {
       if (++actions > 1) {
-        r_.error(f, "a route has one action: cluster, respond or redirect");
+        r_.error(f, "a route has one action: cluster, respond, redirect or static");
         return false;
       }
       route.action = kind;
@@ -124,12 +160,14 @@ class SchemaReader {
                             [&](const Value& f) {
                               if (action(RouteAction::Redirect, f)) readRedirect(f, route.redirect);
                             }},
-                       },
-                       {"static"}});
-    // The static action is reported as not supported yet; "needs an action" would be noise then.
-    if (summary.is_map && actions == 0 && !summary.used_not_yet) {
+                           {"static",
+                            [&](const Value& f) {
+                              if (action(RouteAction::Static, f)) readStatic(f, route.static_files);
+                            }},
+                       }});
+    if (summary.is_map && actions == 0) {
       r_.error(r_.where(v), childPath(v.path, "cluster"),
-               "route needs an action: 'cluster: NAME', 'respond' or 'redirect'");
+               "route needs an action: 'cluster: NAME', 'respond', 'redirect' or 'static'");
     }
     return route;
   }
@@ -147,8 +185,7 @@ class SchemaReader {
                           });
                         }},
                        {"headers", [&](const Value& f) { r_.readStringMap(f, match.headers); }},
-                   },
-                   {}});
+                   }});
   }
 
   void readRespond(const Value& v, RespondAction& out) {
@@ -157,8 +194,7 @@ class SchemaReader {
                        {"status", [&](const Value& f) { r_.readInteger(f, out.status); }},
                        {"body", [&](const Value& f) { r_.readString(f, out.body); }},
                        {"headers", [&](const Value& f) { r_.readStringMap(f, out.headers); }},
-                   },
-                   {}});
+                   }});
   }
 
   void readRedirect(const Value& v, RedirectAction& out) {
@@ -166,8 +202,27 @@ class SchemaReader {
                    {
                        {"to", [&](const Value& f) { r_.readString(f, out.to); }, true},
                        {"status", [&](const Value& f) { r_.readInteger(f, out.status); }},
-                   },
-                   {}});
+                   }});
+  }
+
+  void readStatic(const Value& v, StaticAction& out) {
+    r_.readMap(v, {"static",
+                   {
+                       {"root", [&](const Value& f) { r_.readString(f, out.root); }, true},
+                       {"index", [&](const Value& f) { r_.readString(f, out.index); }},
+                       {"spa_fallback", [&](const Value& f) { r_.readBool(f, out.spa_fallback); }},
+                   }});
+  }
+
+  void readUpstreamTls(const Value& v, UpstreamTlsConfig& out) {
+    out.enabled = true;  // a tls section turns it on unless it says otherwise
+    r_.readMap(v, {"tls",
+                   {
+                       {"enabled", [&](const Value& f) { r_.readBool(f, out.enabled); }},
+                       {"verify", [&](const Value& f) { r_.readBool(f, out.verify); }},
+                       {"ca", [&](const Value& f) { r_.readString(f, out.ca); }},
+                       {"sni", [&](const Value& f) { r_.readString(f, out.sni); }},
+                   }});
   }
 
   ClusterConfig readCluster(const Value& v) {
@@ -192,8 +247,7 @@ class SchemaReader {
                           r_.readMap(f, {"retries",
                                          {{"attempts", [&](const Value& a) { r_.readInteger(a, c.retries.attempts); }},
                                           {"wait_while_refused",
-                                           [&](const Value& a) { r_.readDuration(a, c.retries.wait_while_refused); }}},
-                                         {}});
+                                           [&](const Value& a) { r_.readDuration(a, c.retries.wait_while_refused); }}}});
                         }},
                        {"max_requests_per_endpoint",
                         [&](const Value& f) { r_.readInteger(f, c.max_requests_per_endpoint); }},
@@ -203,8 +257,8 @@ class SchemaReader {
                        {"panic_threshold", [&](const Value& f) { r_.readPercent(f, c.panic_threshold_percent); }},
                        {"slow_start", [&](const Value& f) { r_.readDuration(f, c.slow_start); }},
                        {"dns_refresh", [&](const Value& f) { r_.readDuration(f, c.dns_refresh); }},
-                   },
-                   {}});
+                       {"tls", [&](const Value& f) { readUpstreamTls(f, c.tls); }},
+                   }});
     return c;
   }
 
@@ -213,8 +267,7 @@ class SchemaReader {
                    {
                        {"max", [&](const Value& f) { r_.readInteger(f, out.max); }},
                        {"timeout", [&](const Value& f) { r_.readDuration(f, out.timeout); }},
-                   },
-                   {}});
+                   }});
   }
 
   void readHealthCheck(const Value& v, HealthCheckConfig& out) {
@@ -229,8 +282,7 @@ class SchemaReader {
                        {"healthy_threshold", [&](const Value& f) { r_.readInteger(f, out.healthy_threshold); }},
                        {"unhealthy_threshold", [&](const Value& f) { r_.readInteger(f, out.unhealthy_threshold); }},
                        {"expected_status", [&](const Value& f) { readStatusRange(f, out); }},
-                   },
-                   {}});
+                   }});
   }
 
   // "200", "200-399"
@@ -261,8 +313,7 @@ class SchemaReader {
                        {"consecutive_failures", [&](const Value& f) { r_.readInteger(f, out.consecutive_failures); }},
                        {"ejection_time", [&](const Value& f) { r_.readDuration(f, out.ejection_time); }},
                        {"max_ejection_percent", [&](const Value& f) { r_.readPercent(f, out.max_ejection_percent); }},
-                   },
-                   {}});
+                   }});
   }
 
   EndpointConfig readEndpoint(const Value& v) {
@@ -271,8 +322,7 @@ class SchemaReader {
                    {
                        {"address", [&](const Value& f) { r_.readHostPort(f, e.address); }, true},
                        {"weight", [&](const Value& f) { r_.readInteger(f, e.weight); }},
-                   },
-                   {}});
+                   }});
     return e;
   }
 
@@ -289,8 +339,7 @@ class SchemaReader {
                        {"keepalive_idle", [&](const Value& f) { r_.readDuration(f, out.keepalive_idle); }},
                        {"request_body_idle", [&](const Value& f) { r_.readDuration(f, out.request_body_idle); }},
                        {"response_send_idle", [&](const Value& f) { r_.readDuration(f, out.response_send_idle); }},
-                   },
-                   {}});
+                   }});
   }
 
   void readLimits(const Value& v, Limits& out) {
@@ -301,8 +350,7 @@ class SchemaReader {
                        {"max_request_body_bytes",
                         [&](const Value& f) { r_.readSize(f, out.max_request_body_bytes); }},
                        {"max_connections", [&](const Value& f) { r_.readInteger(f, out.max_connections); }},
-                   },
-                   {}});
+                   }});
   }
 
   void readForwarding(const Value& v, ForwardingConfig& out) {
@@ -317,8 +365,7 @@ class SchemaReader {
                           });
                         }},
                        {"request_id_header", [&](const Value& f) { r_.readString(f, out.request_id_header); }},
-                   },
-                   {}});
+                   }});
   }
 
   void readDrain(const Value& v, DrainConfig& out) {
@@ -327,8 +374,7 @@ class SchemaReader {
                        {"delay", [&](const Value& f) { r_.readDuration(f, out.delay); }},
                        {"timeout", [&](const Value& f) { r_.readDuration(f, out.timeout); }},
                        {"budget", [&](const Value& f) { r_.readDuration(f, out.budget); }},
-                   },
-                   {}});
+                   }});
   }
 
   void readAdmin(const Value& v, AdminConfig& out) {
@@ -336,8 +382,7 @@ class SchemaReader {
                    {
                        {"address", [&](const Value& f) { r_.readHostPort(f, out.address); }},
                        {"token", [&](const Value& f) { r_.readString(f, out.token); }},
-                   },
-                   {}});
+                   }});
   }
 
   void readApp(const Value& v, AppConfig& out) {
@@ -354,8 +399,7 @@ class SchemaReader {
                        {"stop_timeout", [&](const Value& f) { r_.readDuration(f, out.stop_timeout); }},
                        {"ready_cluster", [&](const Value& f) { r_.readString(f, out.ready_cluster); }},
                        {"forward_sighup", [&](const Value& f) { r_.readBool(f, out.forward_sighup); }},
-                   },
-                   {}});
+                   }});
   }
 
   void readLog(const Value& v, LogConfig& out) {
@@ -367,8 +411,7 @@ class SchemaReader {
                         [&](const Value& f) {
                           if (auto index = r_.readChoice(f, kAccessNames)) out.access = kAccessFormats[*index];
                         }},
-                   },
-                   {}});
+                   }});
   }
 
   YamlReader& r_;

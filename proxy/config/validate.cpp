@@ -86,7 +86,35 @@ class Checker {
         }
       }
       checkRoutes(l.routes, at);
+      if (l.tls) checkListenerTls(*l.tls, at + ".tls");
+      if (l.redirect_to_https != 0) {
+        if (!l.routes.empty()) {
+          add(at + ".routes", "a redirect_to_https listener answers every request with a redirect: it has no routes");
+        }
+        if (l.tls) add(at + ".tls", "a redirect_to_https listener is the plain HTTP one: move tls to the HTTPS listener");
+      }
     }
+  }
+
+  void checkListenerTls(const ListenerTlsConfig& tls, const std::string& at) {
+    if (tls.certificates.empty()) add(at + ".certificates", "tls needs at least one certificate (cert and key)");
+    for (std::size_t i = 0; i < tls.certificates.size(); ++i) {
+      const CertificateConfig& c = tls.certificates[i];
+      if (c.cert.empty()) add(fmt::format("{}.certificates[{}].cert", at, i), "cert must name a PEM file");
+      if (c.key.empty()) add(fmt::format("{}.certificates[{}].key", at, i), "key must name a PEM file");
+    }
+    for (std::size_t i = 0; i < tls.alpn.size(); ++i) {
+      // An ALPN protocol id is 1 to 255 bytes on the wire.
+      if (tls.alpn[i].empty() || tls.alpn[i].size() > 255) {
+        add(fmt::format("{}.alpn[{}]", at, i), "an ALPN protocol name is 1 to 255 characters");
+      } else if (tls.alpn[i] != "http/1.1" && tls.alpn[i] != "http/1.0") {
+        add(fmt::format("{}.alpn[{}]", at, i),
+            fmt::format("fairlead speaks http/1.1 and http/1.0, not '{}': a client that chose it would be answered "
+                        "in HTTP/1.1",
+                        tls.alpn[i]));
+      }
+    }
+    if (tls.hsts.count() < 0) add(at + ".hsts", "hsts must be 0s (off) or a max-age");
   }
 
   void checkRoutes(const std::vector<Route>& routes, const std::string& listener_at) {
@@ -110,6 +138,7 @@ class Checker {
       case RouteAction::Cluster: checkClusterName(route.cluster, at + ".cluster"); break;
       case RouteAction::Respond: checkRespond(route.respond, at + ".respond"); break;
       case RouteAction::Redirect: checkRedirect(route.redirect, at + ".redirect"); break;
+      case RouteAction::Static: checkStatic(route.static_files, at + ".static"); break;
     }
     if (route.strip_prefix && (route.action != RouteAction::Cluster || route.match.path_prefix.empty())) {
       add(at + ".strip_prefix", "strip_prefix needs a match.path_prefix and a cluster to send the rest to");
@@ -179,6 +208,14 @@ class Checker {
       add(at + ".status", fmt::format("redirect status must be 301, 302, 303, 307 or 308, not {}", r.status));
     }
     if (r.to.empty()) add(at + ".to", "redirect needs a 'to' (the Location)");
+  }
+
+  void checkStatic(const StaticAction& s, const std::string& at) {
+    add(at, "'static' is not supported yet");
+    if (s.root.empty()) add(at + ".root", "static needs a root directory");
+    if (s.index.empty() || s.index.find('/') != std::string::npos || s.index.starts_with('.')) {
+      add(at + ".index", fmt::format("index '{}' must be a file name in each directory (index.html)", s.index));
+    }
   }
 
   static bool framingHeader(std::string_view name) {
@@ -252,6 +289,10 @@ class Checker {
       checkOutlier(c.outlier_detection, at + ".outlier_detection");
       percent(at + ".panic_threshold", "panic_threshold", c.panic_threshold_percent);
       positive(at + ".dns_refresh", "dns_refresh", c.dns_refresh);
+      if (c.tls.enabled) add(at + ".tls", "TLS toward endpoints is not supported yet");
+      if (!c.tls.sni.empty() && (isIpAddress(c.tls.sni) || !isValidHost(c.tls.sni))) {
+        add(at + ".tls.sni", fmt::format("sni '{}' must be a host name", c.tls.sni));
+      }
     }
   }
 

@@ -87,7 +87,6 @@ MapSummary YamlReader::readMap(const Value& map, const MapSchema& schema) {
 
   std::vector<std::string_view> known;
   for (const Field& f : schema.fields) known.push_back(f.key);
-  known.insert(known.end(), schema.not_yet.begin(), schema.not_yet.end());
 
   std::unordered_map<std::string, Location> seen;
   std::vector<std::string_view> suggested;
@@ -106,11 +105,6 @@ MapSummary YamlReader::readMap(const Value& map, const MapSchema& schema) {
       if (auto [first, fresh] = seen.emplace(key, key_at); !fresh) {
         // yaml-cpp keeps both; the first one wins, and the second must not look like it took effect.
         error(key_at, "", fmt::format("duplicate key '{}' (first at line {})", key, first->second.line + 1));
-        continue;
-      }
-      if (std::find(schema.not_yet.begin(), schema.not_yet.end(), key) != schema.not_yet.end()) {
-        error(key_at, "", fmt::format("'{}' is not supported yet", key));
-        summary.used_not_yet = true;
         continue;
       }
       auto field =

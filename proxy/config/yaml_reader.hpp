@@ -38,12 +38,10 @@ struct Field {
 struct MapSchema {
   std::string_view noun;  // "listener", for "listener needs 'address'"
   std::vector<Field> fields;
-  std::vector<std::string_view> not_yet;  // documented keys that a later release implements
 };
 
 struct MapSummary {
-  bool is_map = false;        // false: already reported (an empty value reads as an empty mapping)
-  bool used_not_yet = false;  // a not-yet key was reported, so a missing alternative to it is not
+  bool is_map = false;  // false: already reported (an empty value reads as an empty mapping)
 };
 
 class YamlReader {
@@ -52,7 +50,7 @@ class YamlReader {
 
   Value document(const YAML::Node& root);
 
-  // Reports keys that are unknown (with a close match if there is one), not supported yet,
+  // Reports keys that are unknown (with a close match if there is one),
   // duplicated or required but missing, and calls each present field's reader, in file order.
   MapSummary readMap(const Value& map, const MapSchema& schema);
   // An empty value is an error rather than an empty list: a list whose items were all commented out

@@ -65,6 +65,9 @@ class Transport {
   virtual std::string peerIp() const = 0;
   virtual std::uint64_t bytesRead() const noexcept = 0;
   virtual std::uint64_t bytesWritten() const noexcept = 0;
+  // What the status of the last failure does not say (a TLS alert, a certificate check); empty
+  // when it says it all.
+  virtual std::string_view errorDetail() const noexcept { return {}; }
 };
 
 }  // namespace fairlead::net

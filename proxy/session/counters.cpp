@@ -17,6 +17,10 @@ void Counters::addTo(Stats& out) const noexcept {
   out.client_send_timeouts += get(client_send_timeouts);
   out.bytes_received += get(bytes_received);
   out.bytes_sent += get(bytes_sent);
+  out.tls_handshakes_full += get(tls.handshakes_full);
+  out.tls_handshakes_resumed += get(tls.handshakes_resumed);
+  static_assert(std::size(Stats{}.tls_handshake_failures) == net::kTlsFailureKinds);
+  for (std::size_t i = 0; i < net::kTlsFailureKinds; ++i) out.tls_handshake_failures[i] += get(tls.failures[i]);
 }
 
 }  // namespace fairlead::session

@@ -389,6 +389,9 @@ Refusal DownstreamSession::chooseSource(http::MessageHead& head, Active& active,
   switch (decision.kind) {
     case Kind::BadPath:
       return Refusal::PathAboveRoot;
+    case Kind::BadHost:
+      return Refusal::Malformed;
+    case Kind::Static:
     case Kind::NotFound: {
       const int status = statusFor(Refusal::NoRoute);
       source_ = std::make_unique<FixedResponse>(ctx_.loop, listener, status, std::vector<HeaderField>{},
@@ -402,7 +405,7 @@ Refusal DownstreamSession::chooseSource(http::MessageHead& head, Active& active,
     }
     case Kind::Redirect:
       source_ = std::make_unique<FixedResponse>(
-          ctx_.loop, listener, decision.route->redirect.status,
+          ctx_.loop, listener, decision.status,
           std::vector<HeaderField>{{"Location", std::move(decision.location)}}, std::string());
       return Refusal::None;
     case Kind::Cluster:
@@ -416,7 +419,7 @@ Refusal DownstreamSession::chooseSource(http::MessageHead& head, Active& active,
                          http::RequestContext{
                              .client_ip = active.client_ip,
                              .client_trusted = trusted_peer_,
-                             .proto = "http",
+                             .proto = runtime.listener_tls[listener_index_] ? "https" : "http",
                              .listener_port = listener_port_,
                              .upstream_authority = cluster->endpoints.front().authority,
                              .request_id_header = fwd.request_id_header,
@@ -497,6 +500,10 @@ int DownstreamSession::onResponseHead(http::MessageHead& head) noexcept {
   const std::string& id_header = config().forwarding.request_id_header;
   if (!id_header.empty() && !switching && head.headers.find(id_header) == nullptr) {
     head.headers.add(id_header, request.request_id);
+  }
+  const std::string& hsts = request.runtime->listener_hsts[listener_index_];
+  if (!hsts.empty() && head.headers.find("strict-transport-security") == nullptr) {
+    head.headers.add("Strict-Transport-Security", hsts);
   }
   // A request whose body is still arriving cannot be followed by another on this connection
   // unless the body completes; decide that when the response ends.

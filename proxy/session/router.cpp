@@ -1,6 +1,8 @@
 #include "session/router.hpp"
 
 #include <algorithm>
+#include <optional>
+#include <string>
 
 #include "core/route_match.hpp"
 #include "http/headers.hpp"
@@ -28,9 +30,36 @@ std::string expandLocation(std::string_view to, const http::TargetParts& parts) 
   return out;
 }
 
+// The host of a Host field (or an absolute target's authority), when it is one a Location may
+// carry: a DNS name, an IPv4 address or a bracketed IPv6 literal, then at most a numeric port.
+// Anything else (spaces, '@', '/', a second ':') would let the client write our Location.
+std::optional<std::string_view> plainHost(std::string_view authority) noexcept {
+  const std::string_view host = http::hostWithoutPort(authority);
+  const std::string_view rest = authority.substr(host.size());
+  if (!rest.empty() && (rest.front() != ':' || rest.size() > 6 ||
+                        !std::all_of(rest.begin() + 1, rest.end(), [](char c) { return c >= '0' && c <= '9'; }))) {
+    return std::nullopt;
+  }
+  if (host.empty() || host.size() > 255) return std::nullopt;
+  const auto alnum = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  if (host.front() == '[') {
+    if (host.size() < 4 || host.back() != ']') return std::nullopt;
+    const std::string_view inside = host.substr(1, host.size() - 2);
+    const bool ok = std::all_of(inside.begin(), inside.end(), [](char c) {
+      return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' || c == '.';
+    });
+    return ok ? std::optional(host) : std::nullopt;
+  }
+  if (host.front() == '.' || host.front() == '-' || host.find("..") != std::string_view::npos) return std::nullopt;
+  const bool ok = std::all_of(host.begin(), host.end(), [&](char c) { return alnum(c) || c == '-' || c == '.'; });
+  return ok ? std::optional(host) : std::nullopt;
+}
+
 }  // namespace
 
-Router::Router(const std::vector<Route>& routes, const std::vector<ClusterConfig>& clusters) {
+Router::Router(const std::vector<Route>& routes, const std::vector<ClusterConfig>& clusters,
+               std::uint16_t https_port)
+    : https_port_(https_port) {
   entries_.reserve(routes.size());
   for (const Route& r : routes) {
     Entry e{r, 0};
@@ -66,7 +95,35 @@ bool Router::matches(const RouteMatch& m, const http::MessageHead& head, std::st
   return true;
 }
 
+Router::Decision Router::redirectToHttps(const http::MessageHead& head) const {
+  Decision d;
+  const http::TargetParts parts = http::splitTarget(head.target);
+  std::string_view authority = parts.authority;
+  if (authority.empty()) {
+    if (const http::Header* h = head.headers.find("host")) authority = h->value;
+  }
+  const auto host = plainHost(authority);
+  if (!host) {
+    d.kind = Decision::Kind::BadHost;
+    return d;
+  }
+  d.kind = Decision::Kind::Redirect;
+  d.status = 308;
+  d.location.reserve(16 + host->size() + head.target.size());
+  d.location.append("https://").append(*host);
+  if (https_port_ != 443) d.location.append(":").append(std::to_string(https_port_));
+  // The path and query exactly as sent; "OPTIONS *" and an authority-only target have no path.
+  const std::string_view path_and_query = std::string_view(head.target).substr(parts.path_offset);
+  if (path_and_query.empty() || path_and_query.front() != '/') {
+    d.location.push_back('/');
+  } else {
+    d.location.append(path_and_query);
+  }
+  return d;
+}
+
 Router::Decision Router::route(const http::MessageHead& head) const {
+  if (https_port_ != 0) return redirectToHttps(head);
   Decision d;
   if (entries_.empty()) return d;  // no routes: everything to the first cluster
 
@@ -118,7 +175,12 @@ Router::Decision Router::route(const http::MessageHead& head) const {
         return d;
       case RouteAction::Redirect:
         d.kind = Decision::Kind::Redirect;
+        d.status = e.route.redirect.status;
         d.location = expandLocation(e.route.redirect.to, parts);
+        return d;
+      case RouteAction::Static:
+        d.kind = Decision::Kind::Static;
+        d.target.assign(path);
         return d;
     }
   }

@@ -12,6 +12,7 @@
 #include <fairlead/config.hpp>
 
 #include "core/latency_histogram.hpp"
+#include "net/tls_context.hpp"
 #include "session/router.hpp"
 #include "upstream/cluster.hpp"
 
@@ -35,6 +36,10 @@ struct RuntimeSnapshot {
   // One per listener, config order: the id its sockets and sessions know it by, kept by a reload
   // while its address stays (config order may change, the id does not).
   std::vector<std::uint16_t> listener_ids;
+  // One per listener, config order: its TLS context (null for plain HTTP), and the
+  // Strict-Transport-Security value its responses carry (empty: none).
+  std::vector<std::shared_ptr<const net::TlsServerContext>> listener_tls;
+  std::vector<std::string> listener_hsts;
 
   // Where the listener of that id is in this snapshot's config; none once a reload removed it.
   std::optional<std::size_t> listenerIndex(std::uint16_t id) const noexcept {
@@ -47,7 +52,8 @@ struct RuntimeSnapshot {
   // previous: the snapshot this one replaces (a reload), whose listener counts carry over by name.
   static std::shared_ptr<const RuntimeSnapshot> build(
       std::shared_ptr<const Config> config, std::vector<std::shared_ptr<const upstream::ClusterSnapshot>> clusters,
-      std::vector<std::uint16_t> listener_ids, std::size_t workers, const RuntimeSnapshot* previous = nullptr);
+      std::vector<std::uint16_t> listener_ids, std::vector<std::shared_ptr<const net::TlsServerContext>> listener_tls,
+      std::size_t workers, const RuntimeSnapshot* previous = nullptr);
   // The same config and routes with the clusters as they are now.
   std::shared_ptr<const RuntimeSnapshot> withClusters(
       std::vector<std::shared_ptr<const upstream::ClusterSnapshot>> now) const;

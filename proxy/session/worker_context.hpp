@@ -19,6 +19,7 @@
 #include "core/random.hpp"
 #include "net/heap_reclaim.hpp"
 #include "net/loop.hpp"
+#include "net/tls_context.hpp"
 #include "session/local_service.hpp"
 #include "session/runtime_snapshot.hpp"
 #include "upstream/conn_pool.hpp"
@@ -41,6 +42,7 @@ struct Counters {
   std::atomic<std::uint64_t> client_send_timeouts{0};
   std::atomic<std::uint64_t> bytes_received{0};
   std::atomic<std::uint64_t> bytes_sent{0};
+  net::TlsCounters tls;
 
   void addTo(Stats& out) const noexcept;
 };

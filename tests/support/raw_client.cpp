@@ -38,7 +38,8 @@ bool parseStatusLine(const std::string& line, Response& r) {
   return r.status >= 100 && r.status <= 599;
 }
 
-// One response at the front of `buf`. `eof`: no more bytes will come.
+}  // namespace
+
 ParseStatus parseResponse(std::string_view buf, bool eof, const ReadOptions& options,
                           Response& r, std::size_t& size, std::string& error) {
   r = Response{};
@@ -99,7 +100,6 @@ ParseStatus parseResponse(std::string_view buf, bool eof, const ReadOptions& opt
   return ParseStatus::Done;
 }
 
-}  // namespace
 
 std::string get(std::string_view target, std::string_view host, std::string_view extra_headers) {
   std::string out = "GET ";

@@ -91,6 +91,11 @@ class RawClient {
   bool reset_ = false;
 };
 
+// One response at the front of `buf` (RawClient's parser, for other clients); size: the bytes it
+// took. `eof`: no more bytes will come (a close-delimited body ends there).
+ParseStatus parseResponse(std::string_view buf, bool eof, const ReadOptions& options, Response& r, std::size_t& size,
+                          std::string& error);
+
 // A GET with Host (the minimal valid HTTP/1.1 request).
 std::string get(std::string_view target = "/", std::string_view host = "example.test",
                 std::string_view extra_headers = {});

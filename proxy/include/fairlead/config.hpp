@@ -51,7 +51,17 @@ struct RedirectAction {
   std::uint16_t status = 308;
 };
 
-enum class RouteAction : std::uint8_t { Cluster, Respond, Redirect };
+// Files under root, answered by fairlead itself (GET and HEAD). Paths in the config are relative
+// to the directory fairlead was started in.
+struct StaticAction {
+  std::string root;
+  std::string index = "index.html";  // answers a request for a directory ("/", "/docs/")
+  // A path that names no file and whose request accepts text/html gets root/index (a client-side
+  // router's URL); a missing asset (no text/html in Accept) stays a 404.
+  bool spa_fallback = false;
+};
+
+enum class RouteAction : std::uint8_t { Cluster, Respond, Redirect, Static };
 
 struct Route {
   RouteMatch match;
@@ -60,12 +70,38 @@ struct Route {
   bool strip_prefix = false;  // Cluster: the app gets the path without match.path_prefix
   RespondAction respond;
   RedirectAction redirect;
+  StaticAction static_files;  // `static` in the file
+};
+
+struct CertificateConfig {
+  std::string cert;  // PEM: the certificate, then its chain
+  std::string key;   // PEM private key
+
+  bool operator==(const CertificateConfig&) const = default;
+};
+
+enum class TlsVersion : std::uint8_t { Tls12, Tls13 };
+
+// TLS on a listener. Certificate and key files are read again at every reload.
+struct ListenerTlsConfig {
+  // Chosen by the name the client asks for (SNI), exact names before wildcards; the first is the
+  // default for clients that ask for none or for a name no certificate has.
+  std::vector<CertificateConfig> certificates;
+  TlsVersion min_version = TlsVersion::Tls12;
+  std::vector<std::string> alpn{"http/1.1"};  // in our order of preference
+  Millis hsts{0};  // >0: responses carry Strict-Transport-Security: max-age=(this, in seconds)
+
+  bool operator==(const ListenerTlsConfig&) const = default;
 };
 
 struct ListenerConfig {
   std::string name = "public";
   HostPort address{"0.0.0.0", 8080};
   std::vector<Route> routes;
+  std::optional<ListenerTlsConfig> tls;  // none: plain HTTP
+  // Not 0: every request is answered 308 to https://HOST:PORT/PATH?QUERY (":443" left out); such
+  // a listener has no routes.
+  std::uint16_t redirect_to_https = 0;
 };
 
 struct EndpointConfig {
@@ -119,6 +155,16 @@ struct OutlierConfig {
   bool operator==(const OutlierConfig&) const = default;
 };
 
+// TLS toward the app's endpoints.
+struct UpstreamTlsConfig {
+  bool enabled = false;
+  bool verify = true;  // the endpoint's certificate must chain to `ca` and name `sni` (or its host)
+  std::string ca;      // PEM bundle; empty: the system's trust store
+  std::string sni;     // the name sent and verified; empty: the endpoint's host when it is a name
+
+  bool operator==(const UpstreamTlsConfig&) const = default;
+};
+
 struct ClusterConfig {
   std::string name = "app";
   std::vector<EndpointConfig> endpoints;
@@ -136,6 +182,7 @@ struct ClusterConfig {
   std::uint32_t panic_threshold_percent = 50;  // fewer healthy than this: all endpoints take requests
   Millis slow_start{0};                        // a recovered or new endpoint's weight ramps over this
   Millis dns_refresh{30000};                   // endpoint names are resolved again this often
+  UpstreamTlsConfig tls;
 
   bool operator==(const ClusterConfig&) const = default;
 };

@@ -32,6 +32,9 @@ class Proxy {
   // Binds every listener (so a port in use fails here), then starts the workers.
   static Result<std::unique_ptr<Proxy>> create(uv_loop_t* loop, Config config,
                                                Options options = {});
+  // Reads every file a valid config names (certificates, keys, CA bundles) as create() would,
+  // without binding or starting anything: what `fairlead --check` adds to the config's own checks.
+  static Result<> checkFiles(const Config& config);
   ~Proxy();  // only after stop() has called back
   Proxy(const Proxy&) = delete;
   Proxy& operator=(const Proxy&) = delete;

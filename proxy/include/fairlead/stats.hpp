@@ -38,6 +38,10 @@ struct Stats {
   std::uint64_t client_send_timeouts = 0;  // cut for taking no response bytes (response_send_idle)
   std::uint64_t bytes_received = 0;  // from clients
   std::uint64_t bytes_sent = 0;      // to clients
+  std::uint64_t tls_handshakes_full = 0;
+  std::uint64_t tls_handshakes_resumed = 0;  // a session ticket spared the key exchange
+  // Handshakes that did not finish, by reason: version, cipher, not_tls, certificate, unfinished, other.
+  std::uint64_t tls_handshake_failures[6] = {};
   std::vector<ListenerStats> listeners;  // config order
 };
 

@@ -144,28 +144,56 @@ TEST(Schema, AMisspeltRequiredKeyIsOneMistake) {
             Lines{"t.yaml:3:5: unknown key 'adress' in listeners[0] (did you mean 'address'?)"});
 }
 
-struct NotYetCase {
-  const char* yaml;
-  const char* expected;
-};
-
-class NotYetSupported : public testing::TestWithParam<NotYetCase> {};
-
-TEST_P(NotYetSupported, IsAnErrorAtTheKey) {
-  EXPECT_EQ(errors(GetParam().yaml), Lines{GetParam().expected});
-}
-
 constexpr const char* kCluster = "clusters:\n  - name: app\n    endpoints: [{address: 127.0.0.1:8000}]\n";
 
-INSTANTIATE_TEST_SUITE_P(
-    Keys, NotYetSupported,
-    testing::Values(
-        NotYetCase{"listeners:\n  - name: a\n    address: 0.0.0.0:8443\n    tls: {}\n",
-                   "t.yaml:4:5: 'tls' is not supported yet"},
-        NotYetCase{"listeners:\n  - name: a\n    address: 0.0.0.0:8080\n    redirect_to_https: 8443\n",
-                   "t.yaml:4:5: 'redirect_to_https' is not supported yet"},
-        NotYetCase{"listeners:\n  - name: a\n    address: 0.0.0.0:8080\n    routes:\n      - static: {root: x}\n",
-                   "t.yaml:5:9: 'static' is not supported yet"}));
+TEST(Schema, ReadsTlsAndTheHttpsRedirect) {
+  const Config c = load(R"(listeners:
+  - name: https
+    address: 0.0.0.0:8443
+    tls:
+      certificates:
+        - { cert: certs/a.crt, key: certs/a.key }
+        - { cert: certs/b.crt, key: certs/b.key }
+      min_version: TLSv1.3
+      alpn: [http/1.1]
+      hsts: 24h
+  - name: redirect
+    address: 0.0.0.0:8080
+    redirect_to_https: 8443
+clusters:
+  - name: app
+    endpoints: [{ address: app.internal:8443 }]
+)");
+  ASSERT_TRUE(c.listeners[0].tls.has_value());
+  const ListenerTlsConfig& tls = *c.listeners[0].tls;
+  ASSERT_EQ(tls.certificates.size(), 2u);
+  EXPECT_EQ(tls.certificates[1].cert, "certs/b.crt");
+  EXPECT_EQ(tls.certificates[1].key, "certs/b.key");
+  EXPECT_EQ(tls.min_version, TlsVersion::Tls13);
+  EXPECT_EQ(tls.alpn, std::vector<std::string>{"http/1.1"});
+  EXPECT_EQ(tls.hsts, std::chrono::hours(24));
+  EXPECT_FALSE(c.listeners[1].tls.has_value());
+  EXPECT_EQ(c.listeners[1].redirect_to_https, 8443);
+}
+
+TEST(Schema, TlsMistakesAreReportedAtTheirKey) {
+  EXPECT_EQ(errors("listeners:\n  - name: a\n    address: 0.0.0.0:8443\n    tls: {}\n"),
+            Lines{"t.yaml:4:10: tls needs 'certificates'"});
+  EXPECT_EQ(errors("listeners:\n  - name: a\n    address: 0.0.0.0:8443\n    tls:\n      certificates: [{cert: a.crt}]\n"),
+            Lines{"t.yaml:5:22: certificate needs 'key'"});
+  EXPECT_EQ(errors("listeners:\n  - name: a\n    address: 0.0.0.0:8443\n    tls:\n"
+                   "      certificates: [{cert: a.crt, key: a.key}]\n      min_version: TLSv1.1\n"),
+            Lines{"t.yaml:6:20: unknown min_version 'TLSv1.1' (expected TLSv1.2 or TLSv1.3; did you mean 'TLSv1.2'?)"});
+  EXPECT_EQ(errors("listeners:\n  - name: a\n    address: 0.0.0.0:8443\n    tls:\n"
+                   "      certificates: [{cert: a.crt, key: a.key}]\n      alpn: [h2]\n"),
+            Lines{"t.yaml:6:14: fairlead speaks http/1.1 and http/1.0, not 'h2': a client that chose it would be "
+                  "answered in HTTP/1.1"});
+  EXPECT_EQ(errors("listeners:\n  - name: a\n    address: 0.0.0.0:8080\n    redirect_to_https: 0\n"),
+            Lines{"t.yaml:4:24: redirect_to_https is the HTTPS port to redirect to (443, 8443)"});
+  EXPECT_EQ(errors("listeners:\n  - name: a\n    address: 0.0.0.0:8080\n    redirect_to_https: 8443\n"
+                   "    routes: [{cluster: app}]\n"),
+            Lines{"t.yaml:5:13: a redirect_to_https listener answers every request with a redirect: it has no routes"});
+}
 
 TEST(Schema, ReadsTheHealthAndCapacityKeys) {
   const Config c = load(R"(clusters:
@@ -407,12 +435,12 @@ TEST(Schema, RoutesMustNameAKnownCluster) {
 
 TEST(Schema, RouteNeedsOneAction) {
   EXPECT_EQ(errors("listeners:\n  - name: a\n    address: 0.0.0.0:1\n    routes:\n      - match: {path_prefix: /}\n"),
-            Lines{"t.yaml:5:9: route needs an action: 'cluster: NAME', 'respond' or 'redirect'"});
+            Lines{"t.yaml:5:9: route needs an action: 'cluster: NAME', 'respond', 'redirect' or 'static'"});
   EXPECT_EQ(errors("listeners:\n  - name: a\n    address: 0.0.0.0:1\n    routes:\n      - cluster: \"\"\n"),
             Lines{"t.yaml:5:18: 'cluster' must name a cluster"});
   EXPECT_EQ(errors("listeners:\n  - name: a\n    address: 0.0.0.0:1\n    routes:\n"
                    "      - cluster: app\n        redirect: {to: /x}\n"),
-            Lines{"t.yaml:6:19: a route has one action: cluster, respond or redirect"});
+            Lines{"t.yaml:6:19: a route has one action: cluster, respond, redirect or static"});
 }
 
 TEST(Schema, RoutePathsStartWithSlash) {
