@@ -211,7 +211,6 @@ class Checker {
   }
 
   void checkStatic(const StaticAction& s, const std::string& at) {
-    add(at, "'static' is not supported yet");
     if (s.root.empty()) add(at + ".root", "static needs a root directory");
     if (s.index.empty() || s.index.find('/') != std::string::npos || s.index.starts_with('.')) {
       add(at + ".index", fmt::format("index '{}' must be a file name in each directory (index.html)", s.index));

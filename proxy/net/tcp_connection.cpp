@@ -2,6 +2,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -17,6 +18,9 @@ namespace {
 
 // A large body's buffer is given back once sent rather than kept until the connection idles.
 constexpr std::size_t kKeptOutputCapacity = 64 * 1024;
+// A file goes out in turns of at most this much, so one large download to a fast client does not
+// hold the loop from every other connection.
+constexpr std::uint64_t kFileBytesPerTurn = 1024 * 1024;
 
 int lastError() noexcept { return errno == EAGAIN || errno == EWOULDBLOCK ? UV_EAGAIN : -errno; }
 
@@ -120,17 +124,21 @@ void TcpConnection::onIo(std::uint32_t events) noexcept {
   updateWatch();
 }
 
-void TcpConnection::failWrite(int status) noexcept {
+void TcpConnection::dropQueue() noexcept {
   out_.clear();
   out_sent_ = 0;
   blocked_ = false;
+  if (file_) ::close(file_->fd);
+  file_.reset();
+}
+
+void TcpConnection::failWrite(int status) noexcept {
+  dropQueue();
   handler_->onWriteDone(status);
 }
 
 void TcpConnection::deferWriteError(int status) noexcept {
-  out_.clear();
-  out_sent_ = 0;
-  blocked_ = false;
+  dropQueue();
   deferred_error_ = status;
   updateWatch();
 }
@@ -147,8 +155,56 @@ void TcpConnection::updateWatch() noexcept {
   if (loop_.poller().update(fd_, this, watching_, want) == 0) watching_ = want;
 }
 
+bool TcpConnection::writeFile(int fd, std::uint64_t offset, std::uint64_t length) noexcept {
+  // One file at a time: a pipelined response's file behind another is read and written as bytes.
+  if (file_) return false;
+  if (fd_ < 0) {
+    ::close(fd);  // dropped, as queued bytes are on a closed connection
+    return true;
+  }
+  file_ = std::unique_ptr<FileSlice>(new FileSlice{fd, static_cast<off_t>(offset), length, {}});
+  return true;
+}
+
 int TcpConnection::sendQueued() noexcept {
-  const std::size_t pending = pendingBytes();
+  blocked_ = false;  // each part says whether the kernel held it back
+  const int rc = sendBuffer();
+  if (rc != 0 || blocked_ || !file_) return rc;
+  return sendFileSlice();
+}
+
+int TcpConnection::sendFileSlice() noexcept {
+  std::uint64_t budget = kFileBytesPerTurn;
+  bool sent = false;
+  while (file_->left > 0 && budget > 0) {
+    const ssize_t n = ::sendfile(fd_, file_->fd, &file_->offset, std::min(file_->left, budget));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int error = lastError();
+      if (error != UV_EAGAIN) return error;
+      blocked_ = true;
+      return sent ? 0 : UV_EAGAIN;
+    }
+    if (n == 0) return UV_EIO;  // the file is shorter than it was: the promised length cannot be kept
+    sent = true;
+    bytes_written_ += static_cast<std::uint64_t>(n);
+    file_->left -= static_cast<std::uint64_t>(n);
+    budget -= static_cast<std::uint64_t>(n);
+  }
+  if (file_->left > 0) {
+    blocked_ = true;  // the socket is still writable: the next turn's event sends more
+    return 0;
+  }
+  ::close(file_->fd);
+  out_ = std::move(file_->after);
+  out_sent_ = 0;
+  file_.reset();
+  const int rc = sendBuffer();
+  return rc == UV_EAGAIN ? 0 : rc;
+}
+
+int TcpConnection::sendBuffer() noexcept {
+  const std::size_t pending = out_.size() - out_sent_;
   if (pending == 0) return 0;
   ssize_t n;
   do {
@@ -243,9 +299,7 @@ void TcpConnection::shutdownIfDrained() noexcept {
 
 void TcpConnection::close(bool rst) noexcept {
   if (fd_ < 0) return;
-  out_.clear();
-  out_sent_ = 0;
-  blocked_ = false;
+  dropQueue();
   if (rst) {
     const linger abort{.l_onoff = 1, .l_linger = 0};
     ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &abort, sizeof(abort));

@@ -43,10 +43,19 @@ class TcpConnection final : public Transport, private IoWatcher {
   void setHandler(Handler* handler) noexcept override { handler_ = handler; }
 
   // While connecting, queued bytes wait for the first flush after onConnect.
-  void write(std::string_view bytes) override { out_.append(bytes); }
+  void write(std::string_view bytes) override {
+    if (file_) {
+      file_->after.append(bytes);
+    } else {
+      out_.append(bytes);
+    }
+  }
+  bool writeFile(int fd, std::uint64_t offset, std::uint64_t length) noexcept override;
   // One send() of the queue; what the kernel does not take goes when the socket is writable.
   void flush() noexcept override;
-  std::size_t pendingBytes() const noexcept override { return out_.size() - out_sent_; }
+  std::size_t pendingBytes() const noexcept override {
+    return out_.size() - out_sent_ + (file_ ? file_->left + file_->after.size() : 0);
+  }
   void shutdownAfterFlush() noexcept override;
 
   // SO_RCVLOWAT: the kernel wakes us only once kReadBatchBytes have arrived instead of at every
@@ -76,9 +85,12 @@ class TcpConnection final : public Transport, private IoWatcher {
   void setPeer(const sockaddr& addr) noexcept;
   void onIo(std::uint32_t events) noexcept override;
   void finishConnect() noexcept;
-  // One send() of what is queued: 0 once the kernel took something or nothing was queued, else
-  // the error (UV_EAGAIN when it took nothing).
+  // One send() of what is queued, then of a queued file: 0 once the kernel took something or
+  // nothing was queued, else the error (UV_EAGAIN when it took nothing).
   int sendQueued() noexcept;
+  int sendBuffer() noexcept;
+  int sendFileSlice() noexcept;
+  void dropQueue() noexcept;
   void readOnce() noexcept;
   void failWrite(int status) noexcept;
   // A send that failed inside flush() is reported from onIo, on a later turn (EPOLLOUT is watched
@@ -88,9 +100,19 @@ class TcpConnection final : public Transport, private IoWatcher {
   // Tells the poller which events we now need; a no-op when that has not changed.
   void updateWatch() noexcept;
 
+  // A file being sent after out_, and what was written after it. On the heap: most connections
+  // never send one, and an idle connection must stay small.
+  struct FileSlice {
+    int fd;
+    off_t offset;
+    std::uint64_t left;
+    std::string after;
+  };
+
   Loop& loop_;
   Handler* handler_;
   std::string out_;
+  std::unique_ptr<FileSlice> file_;
   std::uint64_t bytes_read_ = 0;
   std::uint64_t bytes_written_ = 0;
   int fd_;

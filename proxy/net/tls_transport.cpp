@@ -255,6 +255,7 @@ bool TlsTransport::handshake() noexcept {
     return false;
   }
   tcp_->flush();
+  if (shutdown_after_handshake_) shutdownAfterFlush();
   return true;
 }
 
@@ -366,6 +367,11 @@ void TlsTransport::flush() noexcept {
 
 void TlsTransport::shutdownAfterFlush() noexcept {
   if (closed_) return;
+  if (!handshake_done_ && !failed_) {
+    // An answer written before the handshake ended (a 503 over max_connections) goes first.
+    shutdown_after_handshake_ = true;
+    return;
+  }
   flush();
   if (handshake_done_ && !failed_ && !shutdown_sent_) {
     shutdown_sent_ = true;

@@ -117,6 +117,7 @@ class TlsTransport final : public Transport, private Transport::Handler {
   bool failure_reported_ = false;  // and the handler was told, once
   bool closed_ = false;
   bool shutdown_sent_ = false;
+  bool shutdown_after_handshake_ = false;  // asked for while handshaking
 };
 
 }  // namespace fairlead::net

@@ -44,6 +44,14 @@ class Transport {
   // Queued bytes not sent yet.
   virtual std::size_t pendingBytes() const noexcept = 0;
   bool writeIdle() const noexcept { return pendingBytes() == 0; }
+  // Queues `length` bytes of the open file `fd` from `offset`, for the kernel to send without them
+  // passing through us (sendfile); bytes written after it follow it. Takes the descriptor: it is
+  // closed once sent or dropped. False when this transport cannot (TLS encrypts every byte; a file
+  // is already queued): the caller keeps fd and writes the bytes itself.
+  virtual bool writeFile(int fd, std::uint64_t offset, std::uint64_t length) noexcept {
+    (void)fd, (void)offset, (void)length;
+    return false;
+  }
   // Half-closes our side once everything queued has been sent.
   virtual void shutdownAfterFlush() noexcept = 0;
 

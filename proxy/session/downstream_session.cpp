@@ -13,6 +13,7 @@
 #include "session/access_log.hpp"
 #include "session/fixed_response.hpp"
 #include "session/local_reply.hpp"
+#include "session/static_files.hpp"
 
 namespace fairlead::session {
 namespace {
@@ -392,6 +393,9 @@ Refusal DownstreamSession::chooseSource(http::MessageHead& head, Active& active,
     case Kind::BadHost:
       return Refusal::Malformed;
     case Kind::Static:
+      source_ = std::make_unique<FileResponse>(ctx_.loop, listener,
+                                               answerStatic(decision.route->static_files, head, decision.target));
+      return Refusal::None;
     case Kind::NotFound: {
       const int status = statusFor(Refusal::NoRoute);
       source_ = std::make_unique<FixedResponse>(ctx_.loop, listener, status, std::vector<HeaderField>{},
@@ -521,6 +525,12 @@ void DownstreamSession::onResponseBody(std::string_view data) noexcept {
   } else {
     client_->write(data);
   }
+}
+
+bool DownstreamSession::onResponseFile(int fd, std::uint64_t offset, std::uint64_t length) noexcept {
+  // Static answers are always framed by Content-Length, so the file's bytes are the body as is.
+  FL_ASSERT(active_->response_framing == http::BodyFraming::Length, "a file body without a length");
+  return client_->writeFile(fd, offset, length);
 }
 
 void DownstreamSession::onUpstreamReadDone() noexcept {

@@ -76,6 +76,7 @@ class DownstreamSession final : public net::Deletable,
   // ResponseSource::Listener
   int onResponseHead(http::MessageHead& head) noexcept override;
   void onResponseBody(std::string_view data) noexcept override;
+  bool onResponseFile(int fd, std::uint64_t offset, std::uint64_t length) noexcept override;
   void onResponseComplete(const http::Headers& trailers) noexcept override;
   void onExchangeFailed(const Error& error, bool response_started) noexcept override;
   void onUpstreamDrained() noexcept override;

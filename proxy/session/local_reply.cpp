@@ -39,6 +39,7 @@ const char* reasonPhrase(int status) noexcept {
     case 201: return "Created";
     case 202: return "Accepted";
     case 204: return "No Content";
+    case 206: return "Partial Content";
     case 301: return "Moved Permanently";
     case 302: return "Found";
     case 303: return "See Other";
@@ -53,6 +54,7 @@ const char* reasonPhrase(int status) noexcept {
     case 408: return "Request Timeout";
     case 410: return "Gone";
     case 413: return "Content Too Large";
+    case 416: return "Range Not Satisfiable";
     case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";

@@ -26,6 +26,10 @@ class ResponseSource : public net::Deletable {
     // Return 1 when the response has no body whatever its headers say (HEAD), else 0.
     virtual int onResponseHead(http::MessageHead& head) noexcept = 0;
     virtual void onResponseBody(std::string_view data) noexcept = 0;
+    // The body (or the rest of it) is `length` bytes of the file `fd` from `offset`: true when the
+    // listener took the descriptor to send it itself, false when the source must read and hand
+    // over the bytes.
+    virtual bool onResponseFile(int fd, std::uint64_t offset, std::uint64_t length) noexcept = 0;
     virtual void onResponseComplete(const http::Headers& trailers) noexcept = 0;
     // Nothing more will come. response_started: some of the response already reached the listener.
     virtual void onExchangeFailed(const Error& error, bool response_started) noexcept = 0;

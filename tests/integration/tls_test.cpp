@@ -217,6 +217,19 @@ TEST_F(Tls, GarbageAndPlainHttpAreRefusedAndCountedNotLogged) {
   EXPECT_TRUE(client.ok()) << client.error();
 }
 
+TEST_F(Tls, OverMaxConnectionsTheRefusalStillArrivesOverTls) {
+  ASSERT_NO_FATAL_FAILURE(startTls([](Config& c) { c.limits.max_connections = 1; }));
+  TlsClient held(port(), verified());
+  ASSERT_TRUE(held.ok()) << held.error();
+  ASSERT_TRUE(proxy->waitForStats([](const Stats& s) { return s.downstream_connections_active == 1; }, "one open"));
+  // The 503 is written before the handshake ends, and must wait for it rather than be lost.
+  TlsClient refused(port(), verified());
+  ASSERT_TRUE(refused.ok()) << refused.error();
+  const auto r = refused.readResponse();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503);
+}
+
 TEST_F(Tls, AClientStalledMidHandshakeIsClosedByTheHeaderTimeout) {
   ASSERT_NO_FATAL_FAILURE(startTls([](Config& c) { c.timeouts.request_header = 300ms; }));
   RawClient raw(port());
