@@ -288,7 +288,6 @@ class Checker {
       checkOutlier(c.outlier_detection, at + ".outlier_detection");
       percent(at + ".panic_threshold", "panic_threshold", c.panic_threshold_percent);
       positive(at + ".dns_refresh", "dns_refresh", c.dns_refresh);
-      if (c.tls.enabled) add(at + ".tls", "TLS toward endpoints is not supported yet");
       if (!c.tls.sni.empty() && (isIpAddress(c.tls.sni) || !isValidHost(c.tls.sni))) {
         add(at + ".tls.sni", fmt::format("sni '{}' must be a host name", c.tls.sni));
       }

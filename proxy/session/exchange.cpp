@@ -17,7 +17,8 @@ using Clock = std::chrono::steady_clock;
 
 upstream::FailureKind failureKind(Errc code) noexcept {
   switch (code) {
-    case Errc::ConnectRefused: return upstream::FailureKind::Connect;
+    case Errc::ConnectRefused:
+    case Errc::TlsHandshake: return upstream::FailureKind::Connect;
     case Errc::ConnectTimeout:
     case Errc::ResponseTimeout: return upstream::FailureKind::Timeout;
     default: return upstream::FailureKind::Reset;
@@ -362,11 +363,14 @@ void Exchange::noteFailedAttempt(const Error& error) {
 
 void Exchange::onUpstreamConnect(upstream::UpstreamConnection& conn, int status) noexcept {
   FL_ASSERT(&conn == conn_.get(), "event from a connection we do not hold");
-  (void)conn;
   if (status != 0) {
     // Never sent: always safe to try elsewhere.
-    failOrRetry(Error{status == UV_ETIMEDOUT ? Errc::ConnectTimeout : Errc::ConnectRefused,
-                      Side::Upstream, status, uv_strerror(status)},
+    const std::string_view tls = conn.transport().errorDetail();
+    failOrRetry(Error{status == UV_ETIMEDOUT ? Errc::ConnectTimeout
+                      : tls.empty()          ? Errc::ConnectRefused
+                                             : Errc::TlsHandshake,
+                      Side::Upstream, status,
+                      tls.empty() ? std::string(uv_strerror(status)) : "TLS handshake: " + std::string(tls)},
                 false);
     return;
   }

@@ -15,6 +15,7 @@
 #include <fairlead/result.hpp>
 
 #include "core/latency_histogram.hpp"
+#include "net/tls_context.hpp"
 #include "upstream/admission.hpp"
 #include "upstream/shared_endpoint.hpp"
 
@@ -33,6 +34,9 @@ struct Endpoint {
   // found by this id, and survives a change of the clusters around it.
   std::uint32_t id = 0;
   std::shared_ptr<SharedEndpoint> shared;
+  // TLS toward it (clusters[].tls): the context, and the name sent as SNI and verified. Null: plain.
+  std::shared_ptr<const net::TlsClientContext> tls;
+  std::string tls_name;
 };
 
 // Hands out the ids: one per distinct peer address (and per cluster name), kept for the life of

@@ -64,6 +64,11 @@ Result<std::unique_ptr<ClusterMonitor>> ClusterMonitor::create(net::Loop& contro
 }
 
 Result<> ClusterMonitor::start(const ClusterMonitor* previous) {
+  if (config_.tls.enabled) {
+    auto tls = net::TlsClientContext::create(config_.tls);
+    if (!tls) return fail(Errc::ConfigInvalid, "cluster " + config_.name + ": " + tls.error().detail);
+    tls_ = std::move(*tls);
+  }
   bool any_name = false;
   for (std::size_t i = 0; i < config_.endpoints.size(); ++i) {
     const HostPort& address = config_.endpoints[i].address;
@@ -116,7 +121,12 @@ std::unique_ptr<ClusterMonitor::Member> ClusterMonitor::makeMember(std::size_t c
   e.authority = ec.address.toString();
   e.peer = net::peerText(addr);
   e.weight = ec.weight;
-  e.id = ids_.forAddress(e.peer);
+  if (tls_) {
+    e.tls = tls_;
+    e.tls_name = config_.tls.sni.empty() ? ec.address.host : config_.tls.sni;
+  }
+  // TLS to an address is another pool (and another health) than plain to the same address.
+  e.id = ids_.forAddress(tls_ ? "tls:" + e.tls_name + "@" + e.peer : e.peer);
   m->serial = ids_.nextSerial();
   // Workers count failures in a row; the one that completes a run asks us to eject.
   e.shared = std::make_shared<SharedEndpoint>(

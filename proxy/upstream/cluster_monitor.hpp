@@ -105,6 +105,7 @@ class ClusterMonitor {
   std::uint32_t cluster_id_;
   std::shared_ptr<Admission> admission_;
   std::shared_ptr<core::LatencyBlocks> upstream_latency_;
+  std::shared_ptr<const net::TlsClientContext> tls_;  // clusters[].tls, read once per monitor
   bool panic_announced_ = false;  // its warning was logged, so its end will be
   std::vector<std::unique_ptr<Member>> members_;  // configured order, then the resolver's
   std::shared_ptr<const ClusterSnapshot> current_;

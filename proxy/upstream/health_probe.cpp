@@ -57,7 +57,8 @@ void HealthProbe::conclude(bool passed, std::string reason) noexcept {
 
 void HealthProbe::onUpstreamConnect(UpstreamConnection& conn, int status) noexcept {
   if (status != 0) {
-    conclude(false, fmt::format("connect: {}", uv_strerror(status)));
+    const std::string_view tls = conn.transport().errorDetail();
+    conclude(false, tls.empty() ? fmt::format("connect: {}", uv_strerror(status)) : fmt::format("TLS handshake: {}", tls));
     return;
   }
   if (config_.tcp) {

@@ -6,8 +6,10 @@ namespace fairlead::upstream {
 
 bool mayRetry(const RetryQuestion& q) noexcept {
   if (q.retries_done >= q.max_retries || q.response_started) return false;
-  // Never sent (connect refused or timed out): the app cannot have seen it.
-  if (!q.request_sent) return q.error == Errc::ConnectRefused || q.error == Errc::ConnectTimeout;
+  // Never sent (connect refused or timed out, or a failed TLS handshake): the app cannot have seen it.
+  if (!q.request_sent) {
+    return q.error == Errc::ConnectRefused || q.error == Errc::ConnectTimeout || q.error == Errc::TlsHandshake;
+  }
   // The keep-alive race: a pooled connection the app had already closed. The app most likely never
   // read the request, but only a request that is safe to repeat, held whole, goes again.
   return q.error == Errc::PeerReset && q.connection_reused && q.idempotent && q.replayable;

@@ -1,5 +1,8 @@
 #include "upstream/upstream_connection.hpp"
 
+#include "net/tcp_connection.hpp"
+#include "net/tls_transport.hpp"
+
 namespace fairlead::upstream {
 
 UpstreamConnection::UpstreamConnection(net::Loop& loop, User* user)
@@ -15,14 +18,19 @@ Result<std::unique_ptr<UpstreamConnection>> UpstreamConnection::connect(net::Loo
     self->timer_.close();
     return tl::unexpected(tcp.error());
   }
-  self->tcp_ = std::move(*tcp);
+  if (endpoint.tls) {
+    self->transport_ = net::TlsTransport::client(loop, std::move(*tcp), *endpoint.tls, endpoint.tls_name);
+    self->transport_->setHandler(self.get());
+  } else {
+    self->transport_ = std::move(*tcp);
+  }
   return self;
 }
 
 void UpstreamConnection::onConnect(int status) noexcept {
   // From here on the connection always reads, busy or idle, unless a full client pauses it:
   // no epoll_ctl per request, and an idle close by the app is noticed at once.
-  if (status == 0) tcp_->resumeReading();
+  if (status == 0) transport_->resumeReading();
   if (user_ != nullptr) user_->onUpstreamConnect(*this, status);
 }
 void UpstreamConnection::onRead(std::string_view data) noexcept {

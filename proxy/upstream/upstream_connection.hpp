@@ -33,12 +33,13 @@ class UpstreamConnection final : public net::Deletable, private net::Transport::
     ~User() = default;
   };
 
+  // Over TLS when the endpoint's cluster says so; onUpstreamConnect then comes after the handshake.
   static Result<std::unique_ptr<UpstreamConnection>> connect(net::Loop& loop, const Endpoint& endpoint,
                                                              User* user);
   ~UpstreamConnection() override = default;
 
   void setUser(User* user) noexcept { user_ = user; }
-  net::Transport& transport() noexcept { return *tcp_; }
+  net::Transport& transport() noexcept { return *transport_; }
   net::Timer& timer() noexcept { return timer_; }
   // Restart it for each exchange: it reports to whoever used it last until then.
   http::MessageParser& responseParser() noexcept { return response_parser_; }
@@ -52,14 +53,14 @@ class UpstreamConnection final : public net::Deletable, private net::Transport::
   // connection has been parked long enough that no exchange is coming at once.
   void releaseBuffers() noexcept {
     response_parser_.releaseBuffers();
-    tcp_->releaseBuffers();
+    transport_->releaseBuffers();
     buffers_released_ = true;
   }
   bool buffersReleased() const noexcept { return buffers_released_; }
   void lend() noexcept { buffers_released_ = false; }
   void close() noexcept {
     timer_.close();
-    tcp_->close();
+    transport_->close();
   }
 
  private:
@@ -70,7 +71,7 @@ class UpstreamConnection final : public net::Deletable, private net::Transport::
   void onWriteDone(int status) noexcept override;
   static void onTimer(void* self) noexcept;
 
-  std::unique_ptr<net::TcpConnection> tcp_;
+  std::unique_ptr<net::Transport> transport_;  // TCP, or TLS over it (Endpoint::tls)
   net::Timer timer_;
   http::MessageParser response_parser_{HTTP_RESPONSE, kMaxResponseHeadBytes};
   User* user_;

@@ -17,7 +17,9 @@ import hashlib
 import http.client
 import json
 import os
+import re
 import signal
+import ssl
 import socket
 import subprocess
 import sys
@@ -176,6 +178,14 @@ class ExampleAppThroughFairlead(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         app_port, cls.port, cls.admin_port = free_port(), free_port(), free_port()
+        cls.https_port, cls.redirect_port = free_port(), free_port()
+        dist = APP_DIR / "frontend" / "dist"
+        if not (dist / "index.html").is_file():
+            raise RuntimeError(f"{dist} is not built: run scripts/build-frontend (scripts/test does)")
+        certs = WORK_DIR / "certs"
+        subprocess.run([str(APP_DIR.parent.parent / "certs" / "make-dev-certs"), "--out", str(certs)],
+                       check=True, stdout=subprocess.DEVNULL)
+        cls.tls_context = ssl.create_default_context(cafile=str(certs / "dev-ca.crt"))
         env = dict(os.environ, APP_DB=str(WORK_DIR / "app.db"), PYTHONDONTWRITEBYTECODE="1")
         cls.app = Child("uvicorn", ["/usr/bin/python3", "-m", "uvicorn", "app.main:app",
                                     "--host", "127.0.0.1", "--port", str(app_port), "--no-proxy-headers"],
@@ -184,9 +194,21 @@ class ExampleAppThroughFairlead(unittest.TestCase):
         try:
             wait_until_ok(app_port, "/healthz", [cls.app], "the example app")
             config = WORK_DIR / "fairlead.yaml"
+            # The shape of config/development.yaml: the API and WebSocket to the app, the rest from
+            # the built frontend; once over plain HTTP (most tests), once over HTTPS, and a redirect.
+            routes = (
+                "    routes:\n"
+                "      - { match: { path_prefix: /api/ }, cluster: app }\n"
+                "      - { match: { path_prefix: /ws/ }, cluster: app }\n"
+                "      - { match: { path: /healthz }, cluster: app }\n"
+                f"      - static: {{ root: {dist}, spa_fallback: true }}\n")
             config.write_text(
                 "listeners:\n"
-                f"  - {{ name: public, address: 127.0.0.1:{cls.port} }}\n"
+                f"  - name: public\n    address: 127.0.0.1:{cls.port}\n" + routes +
+                f"  - name: https\n    address: 127.0.0.1:{cls.https_port}\n"
+                f"    tls: {{ certificates: [{{ cert: {certs}/localhost.crt, key: {certs}/localhost.key }}], hsts: 1h }}\n" +
+                routes +
+                f"  - {{ name: redirect, address: 127.0.0.1:{cls.redirect_port}, redirect_to_https: {cls.https_port} }}\n"
                 "clusters:\n"
                 "  - name: app\n"
                 f"    endpoints: [{{ address: 127.0.0.1:{app_port} }}]\n"
@@ -380,14 +402,71 @@ class ExampleAppThroughFairlead(unittest.TestCase):
         self.assertEqual(results, [200] * 4)
         self.assertLess(time.monotonic() - started, 3.5)
 
-    def test_frontend_is_served(self):
-        resp, body = self.fetch("GET", "/")
+    def https(self) -> http.client.HTTPSConnection:
+        conn = http.client.HTTPSConnection("localhost", self.https_port, timeout=30, context=self.tls_context)
+        self.addCleanup(conn.close)
+        return conn
+
+    def script_of(self, index: bytes) -> str:
+        """The bundle the built index.html loads (Vite names it assets/index-HASH.js)."""
+        match = re.search(rb'src="(/assets/index-[^"]+\.js)"', index)
+        self.assertIsNotNone(match, index[:300])
+        return match.group(1).decode()
+
+    def test_frontend_is_served_by_fairlead(self):
+        resp, index = self.fetch("GET", "/")
         self.assertEqual(resp.status, 200)
         self.assertTrue(resp.getheader("Content-Type", "").startswith("text/html"))
-        self.assertIn(b"<title>fairlead example</title>", body)
-        resp, body = self.fetch("GET", "/app.js")
+        self.assertEqual(resp.getheader("Cache-Control"), "no-cache")
+        self.assertIn(b"<title>fairlead example</title>", index)
+        self.assertIn(b'<div id="root">', index)
+        resp, script = self.fetch("GET", self.script_of(index))
         self.assertEqual(resp.status, 200)
-        self.assertIn(b"/ws/echo", body)
+        self.assertEqual(resp.getheader("Content-Type"), "text/javascript; charset=utf-8")
+        self.assertEqual(resp.getheader("Cache-Control"), "public, max-age=31536000, immutable")
+        self.assertIn(b"/api/items", script)  # the React app's own code, bundled
+        self.assertIn(b"/ws/echo", script)
+        # A deep link of the single-page app: the browser gets the index, React routes it.
+        resp, body = self.fetch("GET", "/items/3", headers={"Accept": "text/html"})
+        self.assertEqual((resp.status, body), (200, index))
+        resp, _ = self.fetch("GET", "/assets/missing-AAAA1111.js", headers={"Accept": "*/*"})
+        self.assertEqual(resp.status, 404)
+
+    def test_https_serves_the_page_and_the_api(self):
+        conn = self.https()
+        conn.request("GET", "/")
+        resp = conn.getresponse()
+        index = resp.read()
+        self.assertEqual(resp.status, 200)
+        self.assertEqual(resp.getheader("Strict-Transport-Security"), "max-age=3600")
+        self.assertEqual(conn.sock.version(), "TLSv1.3")
+        conn.request("GET", self.script_of(index), headers={"Accept-Encoding": "gzip, br"})
+        resp = conn.getresponse()
+        compressed = resp.read()
+        self.assertEqual(resp.status, 200)
+        self.assertEqual(resp.getheader("Content-Encoding"), "br")  # Vite wrote the sibling (vite.config.js)
+        self.assertEqual(resp.getheader("Vary"), "Accept-Encoding")
+        self.assertGreater(len(compressed), 1000)
+        conn.request("POST", "/api/items", body=json.dumps({"name": "over https"}),
+                     headers={"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        item = json.loads(resp.read())
+        self.assertEqual(resp.status, 201)
+        conn.request("GET", "/api/items")
+        resp = conn.getresponse()
+        self.assertIn(item, json.loads(resp.read()))
+        conn.request("GET", "/api/echo")
+        resp = conn.getresponse()
+        self.assertEqual(json.loads(resp.read())["headers"].get("x-forwarded-proto"), "https")
+
+    def test_http_redirects_to_https(self):
+        conn = http.client.HTTPConnection("127.0.0.1", self.redirect_port, timeout=10)
+        self.addCleanup(conn.close)
+        conn.request("GET", "/api/items?limit=5", headers={"Host": f"localhost:{self.redirect_port}"})
+        resp = conn.getresponse()
+        resp.read()
+        self.assertEqual(resp.status, 308)
+        self.assertEqual(resp.getheader("Location"), f"https://localhost:{self.https_port}/api/items?limit=5")
 
     def test_websocket_echo(self):
         try:
@@ -399,18 +478,19 @@ class ExampleAppThroughFairlead(unittest.TestCase):
 
         binary = os.urandom(256 * 1024)
 
-        async def exchange():
-            async with websockets.connect(f"ws://127.0.0.1:{self.port}/ws/echo", open_timeout=10,
-                                          close_timeout=5) as ws:
+        async def exchange(url, **tls):
+            async with websockets.connect(url, open_timeout=10, close_timeout=5, **tls) as ws:
                 await ws.send("hello through fairlead")
                 text = await ws.recv()
                 await ws.send(binary)
                 data = await ws.recv()
                 return text, data
 
-        text, data = asyncio.run(asyncio.wait_for(exchange(), 30))
-        self.assertEqual(text, "hello through fairlead")
-        self.assertEqual(data, binary)
+        for url, tls in ((f"ws://127.0.0.1:{self.port}/ws/echo", {}),
+                         (f"wss://localhost:{self.https_port}/ws/echo", {"ssl": self.tls_context})):
+            text, data = asyncio.run(asyncio.wait_for(exchange(url, **tls), 30))
+            self.assertEqual(text, "hello through fairlead", url)
+            self.assertEqual(data, binary, url)
 
     def scrape(self) -> dict:
         """/metrics as Prometheus's own parser reads it: {(sample name, sorted labels): value}."""

@@ -331,6 +331,79 @@ TEST_F(Tls, ABadCertificateAtStartIsAnErrorThatNamesTheFile) {
   }
 }
 
+// clusters[].tls: the proxy under test talks TLS to its endpoint, which is another fairlead with a
+// TLS listener in front of the scripted app.
+class UpstreamTls : public Tls {
+ protected:
+  void SetUp() override {
+    Tls::SetUp();
+    front_of_app = std::make_unique<ProxyUnderTest>(tlsConfig());
+    ASSERT_TRUE(front_of_app->ok()) << front_of_app->error();
+  }
+  void TearDown() override {
+    proxy.reset();
+    front_of_app.reset();
+  }
+  void startWithUpstreamTls(UpstreamTlsConfig tls) {
+    Config c = testConfig(front_of_app->port());
+    c.clusters[0].endpoints[0].address.host = "localhost";
+    c.clusters[0].tls = std::move(tls);
+    c.clusters[0].retries.attempts = 0;
+    ASSERT_NO_FATAL_FAILURE(startWith(c));
+  }
+  std::unique_ptr<ProxyUnderTest> front_of_app;
+};
+
+TEST_F(UpstreamTls, VerifiedAgainstTheCaAndTheName) {
+  ASSERT_NO_FATAL_FAILURE(startWithUpstreamTls({.enabled = true, .verify = true, .ca = certs.caFile()}));
+  RawClient client(port());
+  for (int i = 0; i < 3; ++i) {  // and the connection is pooled: one handshake
+    const auto r = client.roundTrip(get("/x"));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+  }
+  ASSERT_TRUE(upstream.waitForRequests(3));
+  // The app behind the TLS hop saw the request as HTTPS-delivered to its own proxy.
+  EXPECT_EQ(upstream.requests()[0].header("x-forwarded-proto"), "https");
+  EXPECT_EQ(front_of_app->stats().tls_handshakes_full, 1u);
+}
+
+TEST_F(UpstreamTls, SniChoosesTheUpstreamsCertificateAndIsVerified) {
+  ASSERT_NO_FATAL_FAILURE(
+      startWithUpstreamTls({.enabled = true, .verify = true, .ca = certs.caFile(), .sni = "other.test"}));
+  RawClient client(port());
+  const auto r = client.roundTrip(get("/"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
+TEST_F(UpstreamTls, AnUntrustedCertificateIsA502UnlessVerificationIsOff) {
+  TestCerts strangers;  // another CA: the upstream's certificate does not chain to it
+  ASSERT_NO_FATAL_FAILURE(startWithUpstreamTls({.enabled = true, .verify = true, .ca = strangers.caFile()}));
+  {
+    RawClient client(port());
+    const auto r = client.roundTrip(get("/"));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 502);
+  }
+  EXPECT_EQ(upstream.requestCount(), 0u);
+  proxy.reset();
+  ASSERT_NO_FATAL_FAILURE(startWithUpstreamTls({.enabled = true, .verify = false}));
+  RawClient client(port());
+  const auto r = client.roundTrip(get("/"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
+TEST_F(UpstreamTls, AWrongNameIsA502) {
+  ASSERT_NO_FATAL_FAILURE(
+      startWithUpstreamTls({.enabled = true, .verify = true, .ca = certs.caFile(), .sni = "elsewhere.test"}));
+  RawClient client(port());
+  const auto r = client.roundTrip(get("/"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 502);
+}
+
 // The plain listener that sends every request to the HTTPS one.
 class HttpsRedirect : public IntegrationTest {
  protected:

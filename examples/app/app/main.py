@@ -1,4 +1,5 @@
-"""Example app for fairlead: a FastAPI backend that also serves a (stand-in) built frontend.
+"""Example app for fairlead: the FastAPI backend (the API and a WebSocket); fairlead serves its React
+frontend (../frontend/dist) itself, so only /api/, /ws/ and /healthz reach this app.
 
 Run: cd examples/app && /usr/bin/python3 -m uvicorn app.main:app --host 127.0.0.1 --port 8000 --no-proxy-headers
 (the app reads X-Forwarded-For itself; see ForwardedClient). Uses only Debian bookworm packages (python3-fastapi, python3-uvicorn, python3-websockets).
@@ -10,19 +11,16 @@ import os
 import sqlite3
 import tempfile
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Optional
 
 from fastapi import FastAPI, HTTPException, Query, Request, Response, WebSocket, WebSocketDisconnect
 from fastapi.responses import StreamingResponse
-from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from .pattern import chunks
 
 DB_PATH = os.environ.get("APP_DB") or os.path.join(tempfile.gettempdir(), "fairlead-example.db")
-FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend"
 
 app = FastAPI(title="fairlead example app")
 
@@ -182,6 +180,3 @@ async def ws_echo(ws: WebSocket):
     except WebSocketDisconnect:
         pass
 
-
-# Last, so the API routes above win: the built frontend (here a stand-in) at /.
-app.mount("/", StaticFiles(directory=FRONTEND_DIR, html=True), name="frontend")

@@ -176,6 +176,25 @@ clusters:
   EXPECT_EQ(c.listeners[1].redirect_to_https, 8443);
 }
 
+TEST(Schema, ReadsUpstreamTls) {
+  const Config c = load(R"(clusters:
+  - name: app
+    endpoints: [{ address: app.internal:8443 }]
+    tls: { verify: false, ca: certs/ca.crt, sni: app.example.com }
+  - name: off
+    endpoints: [{ address: 127.0.0.1:8000 }]
+)");
+  const UpstreamTlsConfig& up = c.clusters[0].tls;
+  EXPECT_TRUE(up.enabled);  // a tls section turns it on
+  EXPECT_FALSE(up.verify);
+  EXPECT_EQ(up.ca, "certs/ca.crt");
+  EXPECT_EQ(up.sni, "app.example.com");
+  EXPECT_FALSE(c.clusters[1].tls.enabled);
+  EXPECT_TRUE(c.clusters[1].tls.verify);  // on by default
+  EXPECT_EQ(errors(std::string(kCluster) + "    tls: { sni: 10.0.0.1 }\n"),
+            Lines{"t.yaml:4:17: sni '10.0.0.1' must be a host name"});
+}
+
 TEST(Schema, TlsMistakesAreReportedAtTheirKey) {
   EXPECT_EQ(errors("listeners:\n  - name: a\n    address: 0.0.0.0:8443\n    tls: {}\n"),
             Lines{"t.yaml:4:10: tls needs 'certificates'"});

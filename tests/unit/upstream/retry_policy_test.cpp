@@ -24,7 +24,7 @@ const std::vector<Row>& table() {
       {"refused, not sent, idempotent", {Errc::ConnectRefused, false, false, false, true, true, 0, 3}, true},
       {"reset, not sent", {Errc::PeerReset, false, false, false, true, true, 0, 1}, false},
       {"response timeout, not sent", {Errc::ResponseTimeout, false, false, false, true, true, 0, 1}, false},
-      {"tls handshake, not sent", {Errc::TlsHandshake, false, false, false, true, true, 0, 1}, false},
+      {"tls handshake, not sent: the app never saw it", {Errc::TlsHandshake, false, false, false, true, true, 0, 1}, true},
       // Budget.
       {"refused, budget 0", {Errc::ConnectRefused, false, false, false, true, true, 0, 0}, false},
       {"refused, budget spent", {Errc::ConnectRefused, false, false, false, true, true, 2, 2}, false},
