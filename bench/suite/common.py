@@ -25,6 +25,10 @@ LABEL = {"fairlead": "fairlead", "nginx": "nginx", "haproxy": "HAProxy", "direct
          "fairlead-rr": "fairlead round_robin", "fairlead-lr": "fairlead least_request",
          "haproxy-lc": "HAProxy leastconn", "nginx-lc": "nginx least_conn"}
 BALANCE_TARGETS = ["fairlead-rr", "fairlead-lr", "haproxy-lc", "nginx-lc"]
+# Scenario 7: the same three proxies with a TLS listener (rows keep the names fairlead, nginx,
+# haproxy, under the scenarios tls50, tlsnew and tls-resumed), and the two that serve files.
+PORT_TLS = {"fairlead": 19192, "nginx": 19193, "haproxy": 19194}
+PORT_STATIC = {"fairlead": 19195, "nginx": 19196}
 SLOW_DELAY_MS = 20
 
 # wrk scenarios: key -> settings. Durations in seconds: (default, --quick).
@@ -39,11 +43,17 @@ WRK = {
                   extra=[], body="response"),
     "post1m": dict(num=3, title="1 MiB uploads (POST), 16 connections", path="/upload", conns=16, dur=(5, 2),
                    extra=[], body="request"),
+    "tls50": dict(num=7, title="HTTPS: small responses over keep-alive, 50 connections", path="/", conns=50,
+                  dur=(10, 3), extra=[], body=None, scheme="https"),
+    "tlsnew": dict(num=7, title="HTTPS: a new TLS connection (a full handshake) per request, 50 connections",
+                   path="/", conns=50, dur=(5, 2), extra=["-H", "Connection: close"], body=None, scheme="https"),
+    "static10k": dict(num=7, title="A 10 KiB static file over keep-alive, 50 connections", path="/10k", conns=50,
+                      dur=(10, 3), extra=[], body=None),
 }
 GROUPS = {  # scenario group -> wrk scenario keys (proxies are restarted fresh for each group)
     "small": ["ka50", "ka1"], "close": ["close"], "large": ["get1m", "post1m"],
 }
-ALL_SCENARIOS = ["small", "close", "large", "idle", "reuse", "deploy", "scaling", "balance"]
+ALL_SCENARIOS = ["small", "close", "large", "idle", "reuse", "deploy", "tls", "scaling", "balance"]
 
 PROCS = []   # every process we started, stopped by PID at exit
 

@@ -10,6 +10,13 @@ def write(path, text):
     return path
 
 
+def nginx_temp_paths(d):
+    """nginx's temporary directories, inside the run directory (never the system's)."""
+    return "".join(f"  {kind}_temp_path {d}/{sub};\n" for kind, sub in
+                   (("client_body", "body"), ("proxy", "proxy"), ("fastcgi", "fastcgi"), ("uwsgi", "uwsgi"),
+                    ("scgi", "scgi")))
+
+
 def origin_conf(rd):
     return f"""# origin: nginx, 1 worker, pinned with the load generator
 worker_processes 1;
@@ -23,12 +30,7 @@ http {{
   keepalive_timeout 75s;
   keepalive_requests 100000000;
   client_max_body_size 2m;
-  client_body_temp_path {rd}/origin-tmp/body;
-  proxy_temp_path {rd}/origin-tmp/proxy;
-  fastcgi_temp_path {rd}/origin-tmp/fastcgi;
-  uwsgi_temp_path {rd}/origin-tmp/uwsgi;
-  scgi_temp_path {rd}/origin-tmp/scgi;
-  default_type application/octet-stream;
+{nginx_temp_paths(f"{rd}/origin-tmp")}  default_type application/octet-stream;
   server {{
     listen 127.0.0.1:{PORT_ORIGIN} backlog=4096;
     location = / {{ default_type text/plain; return 200 "hello world\\n"; }}
@@ -72,12 +74,7 @@ http {{
   keepalive_timeout 75s;
   keepalive_requests 100000000;
   client_max_body_size 0;
-  client_body_temp_path {rd}/{name}-tmp/body;
-  proxy_temp_path {rd}/{name}-tmp/proxy;
-  fastcgi_temp_path {rd}/{name}-tmp/fastcgi;
-  uwsgi_temp_path {rd}/{name}-tmp/uwsgi;
-  scgi_temp_path {rd}/{name}-tmp/scgi;
-  upstream origin {{
+{nginx_temp_paths(f"{rd}/{name}-tmp")}  upstream origin {{
     server 127.0.0.1:{upstream_port};
     keepalive 64;
     keepalive_requests 100000000;
@@ -192,3 +189,60 @@ log: {{ level: warn, access: off }}
             f"  balance leastconn\n  server origin 127.0.0.1:{PORT_ORIGIN} pool-max-conn 64\n"
             f"  server slow 127.0.0.1:{PORT_SLOW} pool-max-conn 64\n")
     raise ValueError(target)
+
+
+# Scenario 7: every proxy gets the same ECDSA P-256 certificate, TLS 1.2 and 1.3, the same TLS 1.2
+# ciphers and groups as fairlead's built-in ones (net/tls_context.cpp), and session tickets.
+TLS_CIPHERS = ("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+               "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305")
+TLS_GROUPS = "X25519:P-256:P-384"
+
+
+def fairlead_tls_conf(listen, upstream_port, cert, key):
+    return fairlead_conf(listen, upstream_port).replace(
+        f"    address: 127.0.0.1:{listen}\n",
+        f"    address: 127.0.0.1:{listen}\n    tls:\n      certificates: [{{ cert: {cert}, key: {key} }}]\n")
+
+
+def nginx_tls_conf(rd, name, listen, upstream_port, cert, key):
+    return nginx_conf(rd, name, listen, upstream_port).replace(
+        f"    listen 127.0.0.1:{listen} backlog=4096;\n",
+        f"    listen 127.0.0.1:{listen} ssl backlog=4096;\n"
+        f"    ssl_certificate {cert};\n    ssl_certificate_key {key};\n"
+        f"    ssl_protocols TLSv1.2 TLSv1.3;\n    ssl_ciphers {TLS_CIPHERS};\n"
+        f"    ssl_prefer_server_ciphers on;\n    ssl_ecdh_curve {TLS_GROUPS.replace('P-256', 'prime256v1').replace('P-384', 'secp384r1')};\n"
+        f"    ssl_session_tickets on;\n")
+
+
+def haproxy_tls_conf(listen, upstream_port, pem):
+    return haproxy_conf(listen, upstream_port).replace(
+        f"  bind 127.0.0.1:{listen}\n",
+        f"  bind 127.0.0.1:{listen} ssl crt {pem} alpn http/1.1 ssl-min-ver TLSv1.2 ciphers {TLS_CIPHERS} "
+        f"curves {TLS_GROUPS}\n")
+
+
+def fairlead_static_conf(listen, upstream_port, root):
+    return fairlead_conf(listen, upstream_port).replace(
+        f"    address: 127.0.0.1:{listen}\n",
+        f"    address: 127.0.0.1:{listen}\n    routes:\n      - static: {{ root: {root} }}\n")
+
+
+def nginx_static_conf(rd, name, listen, root):
+    return f"""# nginx serving files: 1 worker, sendfile, no access log
+worker_processes 1;
+pid {rd}/{name}.pid;
+error_log {rd}/{name}.error.log warn;
+events {{ worker_connections 30000; }}
+http {{
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_timeout 75s;
+  keepalive_requests 100000000;
+  default_type application/octet-stream;
+{nginx_temp_paths(f"{rd}/{name}-tmp")}  server {{
+    listen 127.0.0.1:{listen} backlog=4096;
+    location / {{ root {root}; }}
+  }}
+}}
+"""

@@ -116,8 +116,16 @@ HEADLINE = [
     ("reuse", "new_conns_per_1000", "5 · upstream reuse: new upstream connections / 1,000 requests", "lower",
      ("best", "<=", None)),
     ("reuse", "errors", "5 · upstream reuse: failed requests (sum over rounds)", "lower", ("abs", "<=", 0)),
-    ("WRK", "errors", "1–3 · failed requests, all wrk runs (sum)", "lower", ("abs", "<=", 0)),
-    ("WRK", "stuck_conns", "1–3 · stalled client connections, all wrk runs (sum)", "lower", ("abs", "<=", 0)),
+    ("tls50", "proxy_cpu_us_per_req", "7 · HTTPS keep-alive c50: proxy CPU µs/request", "lower", ("best", "<=", None)),
+    ("tls50", "rps", "7 · HTTPS keep-alive c50: requests/s", "higher", ("best", ">=", None)),
+    ("tlsnew", "rps", "7 · full TLS handshakes/s (a new connection per request)", "higher", ("best", ">=", None)),
+    ("tlsnew", "proxy_cpu_us_per_req", "7 · full handshake + request: proxy CPU µs", "lower", ("best", "<=", None)),
+    ("tls-resumed", "rps", "7 · resumed TLS handshakes/s (one client, sequential)", "higher", None),
+    ("tls-resumed", "proxy_cpu_us_per_req", "7 · resumed handshake: proxy CPU µs", "lower", ("best", "<=", None)),
+    ("static10k", "rps", "7 · 10 KiB static file: requests/s", "higher", ("peer", "nginx", ">=")),
+    ("static10k", "proxy_cpu_us_per_req", "7 · 10 KiB static file: proxy CPU µs/request", "lower", ("peer", "nginx", "<=")),
+    ("WRK", "errors", "1–3, 7 · failed requests, all wrk runs (sum)", "lower", ("abs", "<=", 0)),
+    ("WRK", "stuck_conns", "1–3, 7 · stalled client connections, all wrk runs (sum)", "lower", ("abs", "<=", 0)),
 ]
 
 
@@ -580,7 +588,29 @@ plot {', '.join(plots)}, \\
                     + self.table("reuse", PROXIES, cols))
         if any(r["scenario"].startswith("deploy-") for r in self.rows):
             section(6, "Deploy safety", DEPLOY_TEXT + "\n\n" + self.deploy_table())
-        section(7, "TLS", "Not yet available (TLS issue).")
+        if any(r["scenario"] in ("tls50", "tlsnew", "tls-resumed", "static10k") for r in self.rows):
+            body = ["Each proxy with a TLS listener in front of the same origin (plain HTTP behind it): the same "
+                    "ECDSA P-256 certificate (`certs/make-dev-certs`), TLS 1.2 and 1.3, the same TLS 1.2 ciphers "
+                    "(ECDHE with AES-GCM or ChaCha20-Poly1305) and groups (X25519, P-256, P-384), session tickets "
+                    "(`configs.py`: `fairlead_tls_conf`, `nginx_tls_conf`, `haproxy_tls_conf`). wrk negotiates "
+                    "TLS 1.3 (TLS_AES_256_GCM_SHA384, X25519) and does not resume sessions, so with "
+                    "`Connection: close` every request is a full handshake.\n"]
+            for key in ("tls50", "tlsnew"):
+                if any(r["scenario"] == key for r in self.rows):
+                    extra = " -H 'Connection: close'" if key == "tlsnew" else ""
+                    body.append(f"**{WRK[key]['title']}** — `wrk -t1 -c{WRK[key]['conns']} -d{s.dur(key)}s{extra} "
+                                f"https://…/`\n\n" + self.wrk_table(key, PROXIES) + "\n")
+            if any(r["scenario"] == "tls-resumed" for r in self.rows):
+                cols = [("handshakes", "requests"), ("handshakes/s", "rps"), ("proxy CPU µs/handshake", "proxy_cpu_us_per_req")]
+                body.append("**Resumed handshakes** — `openssl s_time -reuse -tls1_2`: one client resuming its "
+                            "session (a ticket) again and again, one connection at a time, no request; the rate "
+                            "is bound by the round trip, the CPU per handshake is the comparison\n\n"
+                            + self.table("tls-resumed", PROXIES, cols) + "\n")
+            if any(r["scenario"] == "static10k" for r in self.rows):
+                body.append(f"**{WRK['static10k']['title']}** — `wrk -t1 -c50 -d{s.dur('static10k')}s`, plain HTTP; "
+                            "fairlead's `static` route against nginx's `root` with `sendfile on` (HAProxy serves "
+                            "no files)\n\n" + self.wrk_table("static10k", ["fairlead", "nginx"]) + "\n")
+            section(7, "TLS and static files", "\n".join(body))
         if any(r["scenario"] == "scaling" for r in self.rows):
             cols = [("requests/s", "rps"), ("p50 ms", "p50_ms"), ("p99 ms", "p99_ms"),
                     ("proxy CPU µs/req", "proxy_cpu_us_per_req"), ("proxy ÷ origin", "ratio_proxy_origin"),

@@ -9,10 +9,11 @@ import subprocess
 import time
 import urllib.request
 
-from .common import BALANCE_TARGETS, CLK_TCK, GROUPS, LIB, MiB, PORT, PORT_ORIGIN, PORT_ORIGIN_5S, PORT_ORIGIN_STATUS, PORT_SLOW, PROCS, PROXIES, PY, ROOT, SLOW_DELAY_MS, TARGETS, WRK, die, log
+from .common import BALANCE_TARGETS, CLK_TCK, GROUPS, LIB, MiB, PORT, PORT_ORIGIN, PORT_ORIGIN_5S, PORT_ORIGIN_STATUS, PORT_SLOW, PORT_STATIC, PORT_TLS, PROCS, PROXIES, PY, ROOT, SLOW_DELAY_MS, TARGETS, WRK, die, log
 from .procs import Proc, cpu_ticks, http_get, open_server_conns, port_free, private_kib, rss_kib, run, stuck_after_run, wait_port
 from .configs import balance_conf, fairlead_conf, haproxy_conf, nginx_conf, origin_conf, write
 from .deploy import PORT_APP, DeploySafety
+from .tls import TlsScenario
 from .wrk import parse_wrk
 
 
@@ -140,11 +141,12 @@ class Suite:
 
     def wrk_argv(self, key, port, duration=None):
         s = WRK[key]
+        scheme = s.get("scheme", "http")
         argv = ["taskset", "-c", self.load_cpu, "wrk", "-t1", f"-c{s['conns']}", f"-d{duration or self.dur(key)}s",
                 "--latency"] + s["extra"]
         if s["body"] == "request":
             argv += ["-s", self.post_lua]
-        return argv + [f"http://127.0.0.1:{port}{s['path']}"]
+        return argv + [f"{scheme}://127.0.0.1:{port}{s['path']}"]
 
     def wrk_once(self, key, target, rnd, proxy_pid, port, scenario=None, warmup=False):
         s = WRK[key]
@@ -376,7 +378,8 @@ class Suite:
     # ---- driver
 
     def run(self):
-        for port in [PORT_ORIGIN, PORT_ORIGIN_5S, PORT_ORIGIN_STATUS, PORT_APP] + sorted(set(PORT.values())):
+        ports = set(PORT.values()) | set(PORT_TLS.values()) | set(PORT_STATIC.values())
+        for port in [PORT_ORIGIN, PORT_ORIGIN_5S, PORT_ORIGIN_STATUS, PORT_APP] + sorted(ports):
             if not port_free(port):
                 die(f"port {port} on 127.0.0.1 is in use (a previous run still going?): "
                     f"`ss -ltnp 'sport = :{port}'`")
@@ -395,6 +398,8 @@ class Suite:
                 self.scenario_reuse()
             elif sc == "deploy":
                 DeploySafety(self).run()
+            elif sc == "tls":
+                TlsScenario(self).run()
             elif sc == "scaling":
                 self.scenario_scaling()
             elif sc == "balance":

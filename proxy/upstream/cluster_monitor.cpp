@@ -125,8 +125,11 @@ std::unique_ptr<ClusterMonitor::Member> ClusterMonitor::makeMember(std::size_t c
     e.tls = tls_;
     e.tls_name = config_.tls.sni.empty() ? ec.address.host : config_.tls.sni;
   }
-  // TLS to an address is another pool (and another health) than plain to the same address.
-  e.id = ids_.forAddress(tls_ ? "tls:" + e.tls_name + "@" + e.peer : e.peer);
+  // TLS to an address is another pool (and another health) than plain to the same address, and
+  // than TLS checked otherwise: a pooled connection was verified under the settings of its pool.
+  e.id = ids_.forAddress(tls_ ? fmt::format("tls:{}:{}:{}@{}", e.tls_name, config_.tls.verify ? "verify" : "noverify",
+                                            config_.tls.ca, e.peer)
+                              : e.peer);
   m->serial = ids_.nextSerial();
   // Workers count failures in a row; the one that completes a run asks us to eject.
   e.shared = std::make_shared<SharedEndpoint>(
