@@ -45,7 +45,7 @@ WRK = {
                    extra=[], body="request"),
     "tls50": dict(num=7, title="HTTPS: small responses over keep-alive, 50 connections", path="/", conns=50,
                   dur=(10, 3), extra=[], body=None, scheme="https"),
-    "tlsnew": dict(num=7, title="HTTPS: a new TLS connection (a full handshake) per request, 50 connections",
+    "tlsnew": dict(num=7, title="HTTPS: a new TLS connection per request (resumed from a ticket), 50 connections",
                    path="/", conns=50, dur=(5, 2), extra=["-H", "Connection: close"], body=None, scheme="https"),
     "static10k": dict(num=7, title="A 10 KiB static file over keep-alive, 50 connections", path="/10k", conns=50,
                       dur=(10, 3), extra=[], body=None),

@@ -222,7 +222,7 @@ def haproxy_tls_conf(listen, upstream_port, pem):
 
 
 def fairlead_static_conf(listen, upstream_port, root):
-    return fairlead_conf(listen, upstream_port).replace(
+    return fairlead_conf(listen, upstream_port, routes=0).replace(
         f"    address: 127.0.0.1:{listen}\n",
         f"    address: 127.0.0.1:{listen}\n    routes:\n      - static: {{ root: {root} }}\n")
 

@@ -1,7 +1,7 @@
-"""Scenario 7: TLS and static files. HTTPS keep-alive throughput and CPU per request, full
-handshakes (a new TLS connection per request) and resumed ones (session tickets), fairlead against
-nginx and HAProxy with the same certificate, versions, ciphers and groups; then a 10 KiB static
-file, fairlead against nginx (HAProxy serves no files)."""
+"""Scenario 7: TLS and static files. HTTPS keep-alive throughput and CPU per request, a new TLS
+connection per request, and handshakes alone (full and resumed), fairlead against nginx and
+HAProxy with the same certificate, versions, ciphers and groups; then a 10 KiB static file,
+fairlead against nginx (HAProxy serves no files)."""
 import os
 import re
 import signal
@@ -62,15 +62,17 @@ class TlsScenario:
             die(f"{name} answered {check.stdout!r} to a first request: {check.stderr}")
         return p
 
-    def resumed_once(self, target, proc, rnd):
-        """Resumed handshakes: one client resuming its TLS 1.2 session over and over (openssl s_time
-        -reuse; its TLS 1.3 mode does not resume). Sequential, so the rate is bounded by the round
-        trip; the proxy's CPU per handshake is the figure to compare."""
+    def handshakes_once(self, kind, target, proc, rnd):
+        """Handshakes alone, one connection at a time, no request (openssl s_time): `full` with -new
+        (TLS 1.3), `resumed` with -reuse (TLS 1.2: s_time does not resume TLS 1.3 sessions). The
+        rate is bound by the round trip and the client; the proxy's CPU per handshake is the figure
+        to compare."""
         s = self.s
         d = WRK["tlsnew"]["dur"][1 if s.quick else 0]
+        mode = ["-new"] if kind == "full" else ["-reuse", "-tls1_2"]
         argv = ["taskset", "-c", s.load_cpu, "openssl", "s_time", "-connect", f"127.0.0.1:{PORT_TLS[target]}",
-                "-reuse", "-tls1_2", "-time", str(d)]
-        s.commands.setdefault("tls-resumed", " ".join(argv).replace(str(PORT_TLS[target]), "PORT"))
+                *mode, "-time", str(d)]
+        s.commands.setdefault(f"tls-{kind}", " ".join(argv).replace(str(PORT_TLS[target]), "PORT"))
         p0 = cpu_ticks(proc.measured_pid)
         res = run(argv, timeout=d + 60)
         p1 = cpu_ticks(proc.measured_pid)
@@ -79,11 +81,11 @@ class TlsScenario:
             raise RuntimeError(f"openssl s_time failed ({res.returncode}): {res.stdout[-400:]}{res.stderr[-400:]}")
         n, seconds = int(m.group(1)), int(m.group(2))
         cpu = (p1 - p0) / CLK_TCK
-        row = dict(scenario="tls-resumed", target=target, round=rnd, connections=1, requests=n, errors=0,
+        row = dict(scenario=f"tls-{kind}", target=target, round=rnd, connections=1, requests=n, errors=0,
                    duration_s=seconds, rps=n / seconds if seconds else None, proxy_cpu_s=cpu,
                    proxy_cpu_us_per_req=cpu * 1e6 / n if n else None)
         s.add(row)
-        log(f"  tls-resumed {target:9} r{rnd}: {row['rps'] or 0:8.0f} handshakes/s, "
+        log(f"  tls-{kind:7} {target:9} r{rnd}: {row['rps'] or 0:8.0f} handshakes/s, "
             f"proxy {row['proxy_cpu_us_per_req'] or 0:.2f} µs/handshake")
 
     def run(self):
@@ -104,9 +106,10 @@ class TlsScenario:
                 for rnd in range(1, s.rounds + 1):
                     for t in targets:
                         s.wrk_once(key, t, rnd, procs[t].measured_pid, PORT_TLS[t], scenario=key)
-            for rnd in range(1, s.rounds + 1):
-                for t in targets:
-                    self.resumed_once(t, procs[t], rnd)
+            for kind in ("full", "resumed"):
+                for rnd in range(1, s.rounds + 1):
+                    for t in targets:
+                        self.handshakes_once(kind, t, procs[t], rnd)
         finally:
             s.stop_procs(procs)
         procs = {}

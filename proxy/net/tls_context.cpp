@@ -80,7 +80,13 @@ int ticketKeyCallback(SSL* ssl, unsigned char* name, unsigned char* iv, EVP_CIPH
                       int encrypt) {
   auto* context = static_cast<const TlsServerContext*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
   TlsTicketKeys& keys = context->ticketKeys();
-  return encrypt != 0 ? keys.seal(name, iv, cipher, mac) : keys.open(name, iv, cipher, mac);
+  if (encrypt != 0) return keys.seal(name, iv, cipher, mac);
+  const int opened = keys.open(name, iv, cipher, mac);
+  // TLS 1.3 tickets are single-use (RFC 8446 §C.4: a reused ticket links a client's connections),
+  // and OpenSSL sends a new one after a resumption only when asked to renew: clients that keep the
+  // ticket they resumed with (wrk, any OpenSSL client reusing its SSL) would otherwise fall back
+  // to a full handshake every other time.
+  return opened == 1 && SSL_version(ssl) == TLS1_3_VERSION ? 2 : opened;
 }
 
 bool macWithKey(EVP_MAC_CTX* mac, const std::array<unsigned char, 32>& key) {

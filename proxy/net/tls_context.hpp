@@ -57,7 +57,8 @@ class TlsTicketKeys {
 
   // The halves of OpenSSL's ticket-key callback, any thread. seal: names the key and fills iv;
   // 1, or -1 on failure. open: 0 for an unknown (too old) key: a full handshake; 1; or 2 for a
-  // key no longer sealing, which asks for a renewed ticket.
+  // key no longer sealing, which asks for a renewed ticket (the callback also asks for one after
+  // every TLS 1.3 resumption).
   int seal(unsigned char* name, unsigned char* iv, EVP_CIPHER_CTX* cipher, EVP_MAC_CTX* mac) noexcept;
   int open(const unsigned char* name, const unsigned char* iv, EVP_CIPHER_CTX* cipher, EVP_MAC_CTX* mac) noexcept;
 

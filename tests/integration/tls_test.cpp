@@ -22,6 +22,12 @@ namespace {
 using namespace std::chrono_literals;
 
 std::uint64_t failures(const Stats& s, std::size_t reason) { return s.tls_handshake_failures[reason]; }
+
+std::string sessionId(const SSL_SESSION* session) {
+  unsigned int len = 0;
+  const unsigned char* id = SSL_SESSION_get_id(session, &len);
+  return std::string(reinterpret_cast<const char*>(id), len);
+}
 constexpr std::size_t kVersion = 0;
 constexpr std::size_t kNotTls = 2;
 constexpr std::size_t kUnfinished = 4;
@@ -151,7 +157,12 @@ TEST_F(Tls, ASessionTicketResumesOnBothVersions) {
       ASSERT_TRUE(again.ok()) << again.error();
       EXPECT_TRUE(again.resumed()) << "version " << std::hex << version << ", connection " << i;
       ASSERT_TRUE(again.roundTrip(get("/", "localhost")));
-      session = again.session();
+      TlsSession next = again.session();
+      if (version == TLS1_3_VERSION) {
+        // A TLS 1.3 ticket is for one use: every resumption hands out a new one.
+        EXPECT_NE(sessionId(next.get()), sessionId(session.get())) << "connection " << i;
+      }
+      session = std::move(next);
     }
   }
   const Stats s = proxy->stats();
