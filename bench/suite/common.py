@@ -27,8 +27,8 @@ LABEL = {"fairlead": "fairlead", "nginx": "nginx", "haproxy": "HAProxy", "direct
 BALANCE_TARGETS = ["fairlead-rr", "fairlead-lr", "haproxy-lc", "nginx-lc"]
 # Scenario 7: the same three proxies with a TLS listener (rows keep the names fairlead, nginx,
 # haproxy, under the scenarios tls50, tlsnew and tls-resumed), and the two that serve files.
-PORT_TLS = {"fairlead": 19192, "nginx": 19193, "haproxy": 19194}
-PORT_STATIC = {"fairlead": 19195, "nginx": 19196}
+PORT_TLS = {"fairlead": 19193, "nginx": 19194, "haproxy": 19195}
+PORT_STATIC = {"fairlead": 19196, "nginx": 19197}
 SLOW_DELAY_MS = 20
 
 # wrk scenarios: key -> settings. Durations in seconds: (default, --quick).

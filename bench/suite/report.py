@@ -524,6 +524,7 @@ plot {', '.join(plots)}, \\
         L.append("## Commands\n")
         L.append("RUNDIR is the temporary run directory (`--keep` keeps it; its `post-1mib.lua` is the "
                  "three-line upload script). PORT is the target's port: fairlead 19182, nginx 19183, HAProxy 19184, direct (origin) 19180; "
+                 "scenario 7's TLS listeners 19193, 19194, 19195 and file servers 19196 (fairlead), 19197 (nginx); "
                  "for scenario 5 each proxy points at the origin's 5 s keep-alive server on 19181. Each "
                  "measured run is preceded, once per scenario and target, by a 1 s warm-up with the same "
                  "command. The configurations are written by `bench/run` (functions `origin_conf`, "
