@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <unordered_map>
 
 #include "core/assert.hpp"
 #include "net/address.hpp"
@@ -23,6 +24,16 @@ constexpr std::size_t kKeptOutputCapacity = 64 * 1024;
 constexpr std::uint64_t kFileBytesPerTurn = 1024 * 1024;
 
 int lastError() noexcept { return errno == EAGAIN || errno == EWOULDBLOCK ? UV_EAGAIN : -errno; }
+
+// A file queued after a connection's buffer, and what was written after it.
+struct FileSlice {
+  int fd;
+  off_t offset;
+  std::uint64_t left;
+  std::string after;
+};
+// By connection, for the connections of this thread's loop that are sending a file.
+thread_local std::unordered_map<const void*, FileSlice> t_files;
 
 socklen_t lengthOf(const sockaddr& addr) noexcept {
   return addr.sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
@@ -128,8 +139,18 @@ void TcpConnection::dropQueue() noexcept {
   out_.clear();
   out_sent_ = 0;
   blocked_ = false;
-  if (file_) ::close(file_->fd);
-  file_.reset();
+  if (!has_file_) return;
+  const auto it = t_files.find(this);
+  ::close(it->second.fd);
+  t_files.erase(it);
+  has_file_ = false;
+}
+
+void TcpConnection::appendAfterFile(std::string_view bytes) { t_files.at(this).after.append(bytes); }
+
+std::size_t TcpConnection::fileBytesPending() const noexcept {
+  const FileSlice& file = t_files.find(this)->second;
+  return file.left + file.after.size();
 }
 
 void TcpConnection::failWrite(int status) noexcept {
@@ -157,27 +178,30 @@ void TcpConnection::updateWatch() noexcept {
 
 bool TcpConnection::writeFile(int fd, std::uint64_t offset, std::uint64_t length) noexcept {
   // One file at a time: a pipelined response's file behind another is read and written as bytes.
-  if (file_) return false;
+  if (has_file_) return false;
   if (fd_ < 0) {
     ::close(fd);  // dropped, as queued bytes are on a closed connection
     return true;
   }
-  file_ = std::unique_ptr<FileSlice>(new FileSlice{fd, static_cast<off_t>(offset), length, {}});
+  t_files.emplace(this, FileSlice{fd, static_cast<off_t>(offset), length, {}});
+  has_file_ = true;
   return true;
 }
 
 int TcpConnection::sendQueued() noexcept {
   blocked_ = false;  // each part says whether the kernel held it back
   const int rc = sendBuffer();
-  if (rc != 0 || blocked_ || !file_) return rc;
+  if (rc != 0 || blocked_ || !has_file_) return rc;
   return sendFileSlice();
 }
 
 int TcpConnection::sendFileSlice() noexcept {
+  const auto it = t_files.find(this);
+  FileSlice& file = it->second;
   std::uint64_t budget = kFileBytesPerTurn;
   bool sent = false;
-  while (file_->left > 0 && budget > 0) {
-    const ssize_t n = ::sendfile(fd_, file_->fd, &file_->offset, std::min(file_->left, budget));
+  while (file.left > 0 && budget > 0) {
+    const ssize_t n = ::sendfile(fd_, file.fd, &file.offset, std::min(file.left, budget));
     if (n < 0) {
       if (errno == EINTR) continue;
       const int error = lastError();
@@ -188,17 +212,18 @@ int TcpConnection::sendFileSlice() noexcept {
     if (n == 0) return UV_EIO;  // the file is shorter than it was: the promised length cannot be kept
     sent = true;
     bytes_written_ += static_cast<std::uint64_t>(n);
-    file_->left -= static_cast<std::uint64_t>(n);
+    file.left -= static_cast<std::uint64_t>(n);
     budget -= static_cast<std::uint64_t>(n);
   }
-  if (file_->left > 0) {
+  if (file.left > 0) {
     blocked_ = true;  // the socket is still writable: the next turn's event sends more
     return 0;
   }
-  ::close(file_->fd);
-  out_ = std::move(file_->after);
+  ::close(file.fd);
+  out_ = std::move(file.after);
   out_sent_ = 0;
-  file_.reset();
+  t_files.erase(it);
+  has_file_ = false;
   const int rc = sendBuffer();
   return rc == UV_EAGAIN ? 0 : rc;
 }

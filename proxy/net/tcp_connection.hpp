@@ -44,8 +44,8 @@ class TcpConnection final : public Transport, private IoWatcher {
 
   // While connecting, queued bytes wait for the first flush after onConnect.
   void write(std::string_view bytes) override {
-    if (file_) {
-      file_->after.append(bytes);
+    if (has_file_) {
+      appendAfterFile(bytes);
     } else {
       out_.append(bytes);
     }
@@ -54,7 +54,7 @@ class TcpConnection final : public Transport, private IoWatcher {
   // One send() of the queue; what the kernel does not take goes when the socket is writable.
   void flush() noexcept override;
   std::size_t pendingBytes() const noexcept override {
-    return out_.size() - out_sent_ + (file_ ? file_->left + file_->after.size() : 0);
+    return out_.size() - out_sent_ + (has_file_ ? fileBytesPending() : 0);
   }
   void shutdownAfterFlush() noexcept override;
 
@@ -91,6 +91,8 @@ class TcpConnection final : public Transport, private IoWatcher {
   int sendBuffer() noexcept;
   int sendFileSlice() noexcept;
   void dropQueue() noexcept;
+  void appendAfterFile(std::string_view bytes);
+  std::size_t fileBytesPending() const noexcept;
   void readOnce() noexcept;
   void failWrite(int status) noexcept;
   // A send that failed inside flush() is reported from onIo, on a later turn (EPOLLOUT is watched
@@ -100,19 +102,9 @@ class TcpConnection final : public Transport, private IoWatcher {
   // Tells the poller which events we now need; a no-op when that has not changed.
   void updateWatch() noexcept;
 
-  // A file being sent after out_, and what was written after it. On the heap: most connections
-  // never send one, and an idle connection must stay small.
-  struct FileSlice {
-    int fd;
-    off_t offset;
-    std::uint64_t left;
-    std::string after;
-  };
-
   Loop& loop_;
   Handler* handler_;
   std::string out_;
-  std::unique_ptr<FileSlice> file_;
   std::uint64_t bytes_read_ = 0;
   std::uint64_t bytes_written_ = 0;
   int fd_;
@@ -124,11 +116,15 @@ class TcpConnection final : public Transport, private IoWatcher {
   int deferred_error_ = 0;
   std::uint16_t pause_count_ = 1;  // not reading until the owner first resumes
   std::uint8_t watching_ = 0;      // the EPOLLIN | EPOLLOUT the poller watches for us
-  bool connecting_ = false;
-  bool blocked_ = false;  // the kernel took less than was queued: onIo sends the rest when it can
-  bool shutdown_pending_ = false;
-  bool read_ended_ = false;
-  bool reads_batched_ = false;
+  // Flags in one byte: the object is 128 bytes, and a byte more would make it 136.
+  bool connecting_ : 1 = false;
+  bool blocked_ : 1 = false;  // the kernel took less than was queued: onIo sends the rest when it can
+  bool shutdown_pending_ : 1 = false;
+  bool read_ended_ : 1 = false;
+  bool reads_batched_ : 1 = false;
+  // A file is queued after out_ (writeFile): its slice is kept aside, in a table of the thread's,
+  // rather than in every connection, most of which never send one.
+  bool has_file_ : 1 = false;
   union {
     sockaddr any;
     sockaddr_in v4;

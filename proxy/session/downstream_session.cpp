@@ -392,10 +392,12 @@ Refusal DownstreamSession::chooseSource(http::MessageHead& head, Active& active,
       return Refusal::PathAboveRoot;
     case Kind::BadHost:
       return Refusal::Malformed;
-    case Kind::Static:
-      source_ = std::make_unique<FileResponse>(ctx_.loop, listener,
-                                               answerStatic(decision.route->static_files, head, decision.target));
+    case Kind::Static: {
+      const StaticAction& files = decision.route->static_files;
+      const int root = ctx_.static_roots.open(files.root, uv_now(ctx_.loop.raw()));
+      source_ = std::make_unique<FileResponse>(ctx_.loop, listener, answerStatic(files, head, decision.target, root));
       return Refusal::None;
+    }
     case Kind::NotFound: {
       const int status = statusFor(Refusal::NoRoute);
       source_ = std::make_unique<FixedResponse>(ctx_.loop, listener, status, std::vector<HeaderField>{},

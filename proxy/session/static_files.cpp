@@ -302,7 +302,25 @@ StaticAnswer::~StaticAnswer() {
   if (fd >= 0) ::close(fd);
 }
 
-StaticAnswer answerStatic(const StaticAction& action, const http::MessageHead& head, std::string_view path) {
+StaticRoots::~StaticRoots() {
+  for (const Entry& e : entries_) {
+    if (e.fd >= 0) ::close(e.fd);
+  }
+}
+
+int StaticRoots::open(const std::string& root, std::uint64_t now_ms) {
+  auto it = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.root == root; });
+  if (it == entries_.end()) it = entries_.insert(entries_.end(), Entry{root, -1, 0});
+  if (it->fd < 0 || now_ms - it->opened_ms >= kReopenAfterMs) {
+    if (it->fd >= 0) ::close(it->fd);
+    it->fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    it->opened_ms = now_ms;
+  }
+  return it->fd;
+}
+
+StaticAnswer answerStatic(const StaticAction& action, const http::MessageHead& head, std::string_view path,
+                          int root) {
   const bool is_head = head.method == "HEAD";
   if (head.method != "GET" && !is_head) {
     StaticAnswer a = plain(405);
@@ -315,11 +333,10 @@ StaticAnswer answerStatic(const StaticAction& action, const http::MessageHead& h
     case PathCheck::BadRequest: return plain(400);
     case PathCheck::NotFound: return plain(404);
   }
-  Fd root(::open(action.root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!root) return plain(404);
+  if (root < 0) return plain(404);
 
   const auto open = [&](const std::string& rel) -> std::optional<Opened> {
-    Opened o{openBeneath(root.get(), rel), {}};
+    Opened o{openBeneath(root, rel), {}};
     if (!o.fd || ::fstat(o.fd.get(), &o.st) != 0) return std::nullopt;
     return o;
   };
@@ -373,6 +390,7 @@ StaticAnswer answerStatic(const StaticAction& action, const http::MessageHead& h
   const std::string last_modified = httpDate(st.st_mtim.tv_sec);
 
   StaticAnswer a;
+  a.headers.reserve(10);
   a.path = relative;
   const auto common = [&](StaticAnswer& to) {
     to.headers.push_back({"ETag", etag});

@@ -57,9 +57,33 @@ struct StaticAnswer {
   ~StaticAnswer();
 };
 
-// Decides the answer; `path` is the router's normalized path. Blocking only on metadata (openat2,
-// fstat) of the files it looks at.
-StaticAnswer answerStatic(const StaticAction& action, const http::MessageHead& head, std::string_view path);
+// The root directories of static routes, held open by each worker: opening the root for every
+// request would cost two more syscalls and a path walk. Each is opened again after a second, so a
+// root replaced by another directory (a deploy that swaps dist/) is served within a second.
+class StaticRoots {
+ public:
+  static constexpr std::uint64_t kReopenAfterMs = 1000;
+
+  StaticRoots() = default;
+  ~StaticRoots();
+  StaticRoots(const StaticRoots&) = delete;
+  StaticRoots& operator=(const StaticRoots&) = delete;
+
+  // A descriptor of the directory (ours: do not close it); -1 when it cannot be opened.
+  int open(const std::string& root, std::uint64_t now_ms);
+
+ private:
+  struct Entry {
+    std::string root;
+    int fd = -1;
+    std::uint64_t opened_ms = 0;
+  };
+  std::vector<Entry> entries_;
+};
+
+// Decides the answer; `path` is the router's normalized path, `root` the route's root directory
+// (StaticRoots). Blocking only on metadata (openat2, fstat) of the files it looks at.
+StaticAnswer answerStatic(const StaticAction& action, const http::MessageHead& head, std::string_view path, int root);
 
 // Sends a StaticAnswer: the head, then the file through the transport (sendfile) or, when the
 // transport cannot take a file, read on the threadpool in pieces the client's pace allows.

@@ -22,6 +22,7 @@
 #include "net/tls_context.hpp"
 #include "session/local_service.hpp"
 #include "session/runtime_snapshot.hpp"
+#include "session/static_files.hpp"
 #include "upstream/conn_pool.hpp"
 #include "upstream/lb/load_balancer.hpp"
 #include "upstream/retry_budget.hpp"
@@ -74,6 +75,7 @@ struct WorkerContext {
   net::HeapReclaim heap_reclaim{loop};
   upstream::ConnPools pools{loop, *log};  // by endpoint address: they outlive any one snapshot
   std::vector<upstream::RetryBudget> retry_budgets;  // by cluster id, grown on first use
+  StaticRoots static_roots;
 
   upstream::RetryBudget& retryBudget(std::uint32_t cluster_id) {
     if (cluster_id >= retry_budgets.size()) retry_budgets.resize(cluster_id + 1);

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -270,6 +271,23 @@ TEST_F(Static, NoWayOutOfTheRoot) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 400);
   EXPECT_EQ(upstream.requestCount(), 0u);
+}
+
+TEST_F(Static, ARootReplacedByANewBuildIsServedWithinASecond) {
+  ASSERT_NO_FATAL_FAILURE(startStatic());
+  ASSERT_EQ(ask("/robots.txt")->body, "User-agent: *\n");
+  // A deploy that swaps the directory, as `mv dist dist.old && mv dist.new dist` does.
+  fs::rename(root_, base_ + "/root.old");
+  fs::create_directories(root_);
+  std::ofstream(root_ + "/robots.txt") << "new build\n";
+  const Deadline deadline(3s);
+  std::string body;
+  while (!deadline.passed()) {
+    body = ask("/robots.txt")->body;
+    if (body == "new build\n") break;
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(body, "new build\n");
 }
 
 TEST_F(Static, OnlyGetAndHead) {
