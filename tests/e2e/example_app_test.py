@@ -403,7 +403,9 @@ class ExampleAppThroughFairlead(unittest.TestCase):
         self.assertLess(time.monotonic() - started, 3.5)
 
     def https(self) -> http.client.HTTPSConnection:
-        conn = http.client.HTTPSConnection("localhost", self.https_port, timeout=30, context=self.tls_context)
+        # 127.0.0.1, not localhost: the certificate names both, and a minimal root may not resolve
+        # localhost (no /etc/hosts).
+        conn = http.client.HTTPSConnection("127.0.0.1", self.https_port, timeout=30, context=self.tls_context)
         self.addCleanup(conn.close)
         return conn
 
@@ -487,7 +489,7 @@ class ExampleAppThroughFairlead(unittest.TestCase):
                 return text, data
 
         for url, tls in ((f"ws://127.0.0.1:{self.port}/ws/echo", {}),
-                         (f"wss://localhost:{self.https_port}/ws/echo", {"ssl": self.tls_context})):
+                         (f"wss://127.0.0.1:{self.https_port}/ws/echo", {"ssl": self.tls_context})):
             text, data = asyncio.run(asyncio.wait_for(exchange(url, **tls), 30))
             self.assertEqual(text, "hello through fairlead", url)
             self.assertEqual(data, binary, url)
