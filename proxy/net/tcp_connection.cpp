@@ -190,9 +190,12 @@ bool TcpConnection::writeFile(int fd, std::uint64_t offset, std::uint64_t length
 
 int TcpConnection::sendQueued() noexcept {
   blocked_ = false;  // each part says whether the kernel held it back
+  const bool buffered = out_sent_ < out_.size();
   const int rc = sendBuffer();
   if (rc != 0 || blocked_ || !has_file_) return rc;
-  return sendFileSlice();
+  const int file_rc = sendFileSlice();
+  // The buffer went out even if the file then found the socket full: that is progress.
+  return file_rc == UV_EAGAIN && buffered ? 0 : file_rc;
 }
 
 int TcpConnection::sendFileSlice() noexcept {

@@ -334,11 +334,10 @@ SSL* TlsClientContext::newSsl(const std::string& name) const {
   // RFC 6066 §3: SNI carries host names only, never address literals.
   if (!literal) SSL_set_tlsext_host_name(ssl, name.c_str());
   if (verify_) {
-    if (literal) {
-      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name.c_str());
-    } else {
-      SSL_set1_host(ssl, name.c_str());
-    }
+    // Without the name set, any certificate of a trusted CA would pass: never carry on without it.
+    const int named = literal ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name.c_str())
+                              : SSL_set1_host(ssl, name.c_str());
+    FL_CHECK(named == 1, "the name to verify an endpoint's certificate against");
   }
   return ssl;
 }

@@ -208,12 +208,15 @@ void TlsTransport::onWriteDone(int status) noexcept {
 
 void TlsTransport::onResume(void* self) noexcept {
   auto* t = static_cast<TlsTransport*>(self);
+  if (std::exchange(t->write_done_pending_, false) && !t->closed_) t->handler_->onWriteDone(0);
   if (!t->closed_) t->drive();
 }
 
 // ---- the engine
 
-bool TlsTransport::inputWaiting() const noexcept { return held_at_ < held_.size() || SSL_has_pending(ssl_) == 1; }
+// Not SSL_has_pending(): it also counts the start of a record that cannot be decrypted until its
+// rest arrives, which a peer that closed will never send (the end would then wait forever).
+bool TlsTransport::inputWaiting() const noexcept { return held_at_ < held_.size() || SSL_pending(ssl_) > 0; }
 
 void TlsTransport::drive() noexcept {
   if (failed_) {
@@ -249,12 +252,18 @@ bool TlsTransport::handshake() noexcept {
     handler_->onConnect(0);
     if (closed_) return false;
   }
-  // Bytes written before the handshake ended leave with its last flight.
-  if (!plain_out_.empty() && !encryptPending()) {
+  // Bytes written before the handshake ended leave with its last flight; the handler, which saw
+  // them queued, hears of it as of any write that completes later (on the next turn).
+  const bool wrote_early = !plain_out_.empty();
+  if (wrote_early && !encryptPending()) {
     fail(SSL_ERROR_SSL);
     return false;
   }
   tcp_->flush();
+  if (wrote_early) {
+    write_done_pending_ = true;
+    resume_timer_.start(std::chrono::milliseconds(0));
+  }
   if (shutdown_after_handshake_) shutdownAfterFlush();
   return true;
 }
@@ -263,11 +272,13 @@ void TlsTransport::readPlaintext() noexcept {
   while (!closed_ && pause_count_ == 0 && !read_ended_) {
     std::size_t filled = 0;
     int error = 0;
+    unsigned long reason = 0;  // taken now: the handler's calls below may clear the thread's queue
     while (filled < kPlaintextBytes) {
       ERR_clear_error();
       const int n = SSL_read(ssl_, t_plaintext + filled, static_cast<int>(kPlaintextBytes - filled));
       if (n <= 0) {
         error = SSL_get_error(ssl_, n);
+        reason = ERR_peek_last_error();
         break;
       }
       filled += static_cast<std::size_t>(n);
@@ -282,7 +293,7 @@ void TlsTransport::readPlaintext() noexcept {
     if (error == SSL_ERROR_ZERO_RETURN) {
       deliverEnd(UV_EOF);  // close_notify
     } else {
-      fail(error);
+      fail(error, reason);
     }
     return;
   }
@@ -308,9 +319,10 @@ bool TlsTransport::encryptPending() noexcept {
   return true;
 }
 
-void TlsTransport::fail(int ssl_error) noexcept {
+void TlsTransport::fail(int ssl_error) noexcept { fail(ssl_error, ERR_peek_last_error()); }
+
+void TlsTransport::fail(int ssl_error, unsigned long e) noexcept {
   if (std::exchange(failure_reported_, true)) return;
-  const unsigned long e = ERR_peek_last_error();
   const bool was_handshaking = !handshake_done_;
   if (error_.empty()) {
     const char* reason = e != 0 ? ERR_reason_error_string(e) : nullptr;
@@ -339,6 +351,10 @@ void TlsTransport::fail(int ssl_error) noexcept {
 void TlsTransport::deliverEnd(int status) noexcept {
   if (read_ended_) return;
   read_ended_ = true;
+  // An app's stream that ends without close_notify was cut short (RFC 8446 §6.1): said as a
+  // reset, so that a close-delimited body is not taken for complete. Clients are not held to it:
+  // browsers and curl routinely close without one.
+  if (client_ && status == UV_EOF && (SSL_get_shutdown(ssl_) & SSL_RECEIVED_SHUTDOWN) == 0) status = UV_ECONNRESET;
   updateReading();
   handler_->onReadEnd(status);
 }
@@ -420,6 +436,11 @@ void TlsTransport::close(bool rst) noexcept {
   }
   ERR_clear_error();
   tcp_->close(rst);
+}
+
+void TlsTransport::closeCutShort() noexcept {
+  shutdown_sent_ = true;  // no close_notify: the peer sees the stream end without one
+  close();
 }
 
 std::string_view TlsTransport::alpn() const noexcept {

@@ -53,6 +53,7 @@ class TlsTransport final : public Transport, private Transport::Handler {
   void batchReads(bool on) noexcept override { tcp_->batchReads(on); }
   void releaseBuffers() noexcept override;
   void close(bool rst = false) noexcept override;
+  void closeCutShort() noexcept override;
   bool closed() const noexcept override { return closed_; }
   const sockaddr& peerAddress() const noexcept override { return tcp_->peerAddress(); }
   std::string peerIp() const override { return tcp_->peerIp(); }
@@ -89,6 +90,7 @@ class TlsTransport final : public Transport, private Transport::Handler {
   // The handshake or the stream failed: counted, told to the handler as the end of the stream
   // (or a failed connect), never from inside a call of the handler's.
   void fail(int ssl_error) noexcept;
+  void fail(int ssl_error, unsigned long reason) noexcept;
   void deliverEnd(int status) noexcept;
   // Ciphertext held, or records OpenSSL read and has not handed up.
   bool inputWaiting() const noexcept;
@@ -118,6 +120,7 @@ class TlsTransport final : public Transport, private Transport::Handler {
   bool closed_ = false;
   bool shutdown_sent_ = false;
   bool shutdown_after_handshake_ = false;  // asked for while handshaking
+  bool write_done_pending_ = false;        // bytes queued before the handshake went out with it
 };
 
 }  // namespace fairlead::net

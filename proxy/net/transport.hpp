@@ -66,6 +66,9 @@ class Transport {
   virtual void releaseBuffers() noexcept = 0;
   // Closes now; queued bytes are dropped. rst: reset the connection instead of closing it cleanly.
   virtual void close(bool rst = false) noexcept = 0;
+  // Closes now, and lets the peer tell that the stream was cut short rather than ended: over TLS,
+  // without close_notify. A plain TCP stream has no way to say it: an ordinary close.
+  virtual void closeCutShort() noexcept { close(); }
   virtual bool closed() const noexcept = 0;
 
   virtual const sockaddr& peerAddress() const noexcept = 0;

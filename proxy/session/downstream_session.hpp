@@ -109,7 +109,8 @@ class DownstreamSession final : public net::Deletable,
   void armKeepAlive() noexcept;
   // refused: we turned the request down, so the client may still be sending: linger.
   void closeAfterFlush(bool refused = false) noexcept;
-  void closeNow() noexcept;
+  // truncated: a response was under way and is cut short.
+  void closeNow(bool truncated = false) noexcept;
   void setState(State next) noexcept;
   void arm(TimerFor what, std::chrono::milliseconds after) noexcept;
   static void onTimer(void* self) noexcept;

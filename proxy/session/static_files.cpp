@@ -53,7 +53,8 @@ class Fd {
 // no /proc magic link either.
 Fd openBeneath(int dir, const std::string& relative, bool directory = false) noexcept {
   open_how how{};
-  how.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | (directory ? O_DIRECTORY : 0);
+  // O_NONBLOCK: a FIFO in the root must not hold the worker in open() (only regular files are served).
+  how.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (directory ? O_DIRECTORY : 0);
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
   long fd;
   do {
@@ -346,8 +347,8 @@ StaticAnswer answerStatic(const StaticAction& action, const http::MessageHead& h
     if (!path.ends_with('/')) {
       // Relative links in the directory's index resolve against the URL: it must end in '/'.
       StaticAnswer a = plain(301);
-      std::string location(path);
-      location.push_back('/');
+      // From the cleaned path, never the request's: "//host" would be a Location to another site.
+      std::string location = "/" + relative + "/";
       const std::string_view target = head.target;
       if (const std::size_t q = target.find('?'); q != std::string_view::npos) location.append(target.substr(q));
       a.headers.push_back({"Location", std::move(location)});

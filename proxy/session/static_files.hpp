@@ -6,8 +6,9 @@
 // RESOLVE_BENEATH below a descriptor of the root, so neither "..", an encoded one, nor a symlink
 // can reach outside it. The checks on the path before that only turn malformed requests into 400s
 // and keep dotfiles unseen. Opening and fstat happen on the worker, as in nginx (metadata, from
-// the kernel's caches); file contents are never read on it: a plain connection sends them with
-// sendfile(2), and a TLS one gets them read on libuv's threadpool.
+// the kernel's caches). Contents: a plain connection sends them with sendfile(2), which reads a
+// file the page cache does not hold inside the call, on the worker, as nginx without aio does; a
+// TLS connection gets them read on libuv's threadpool.
 #pragma once
 
 #include <sys/stat.h>

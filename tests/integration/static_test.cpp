@@ -222,6 +222,8 @@ TEST_F(Static, SpaFallbackServesTheIndexOnlyToRequestsThatAcceptHtml) {
   EXPECT_EQ(dir->status, 301);
   EXPECT_EQ(dir->header("location"), "/sub/?x=1");
   EXPECT_EQ(ask("/sub/")->body, "sub index\n");
+  // A doubled slash must not turn the Location into "//sub/", a link to the host "sub".
+  EXPECT_EQ(ask("//sub")->header("location"), "/sub/");
   EXPECT_EQ(ask("/empty/")->status, 404);  // no index there, and no listing ever
 }
 

@@ -241,6 +241,19 @@ TEST_F(Tls, OverMaxConnectionsTheRefusalStillArrivesOverTls) {
   EXPECT_EQ(r->status, 503);
 }
 
+TEST_F(Tls, APeerThatClosesInTheMiddleOfARecordIsSeenToGoAtOnce) {
+  ASSERT_NO_FATAL_FAILURE(startTls());
+  TlsClient client(port(), verified());
+  ASSERT_TRUE(client.ok()) << client.error();
+  ASSERT_TRUE(client.roundTrip(get("/", "localhost")));
+  // The first bytes of an application-data record, then FIN: the rest will never come. Seen at
+  // once, not when the keep-alive timer (4 s here) runs out.
+  const auto started = std::chrono::steady_clock::now();
+  client.sendRawAndShutdown(std::string("\x17\x03\x03\x00\x40\x01\x02", 7));
+  EXPECT_TRUE(client.closedByPeer(3s));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
+}
+
 TEST_F(Tls, AClientStalledMidHandshakeIsClosedByTheHeaderTimeout) {
   ASSERT_NO_FATAL_FAILURE(startTls([](Config& c) { c.timeouts.request_header = 300ms; }));
   RawClient raw(port());

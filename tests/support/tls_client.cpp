@@ -81,7 +81,7 @@ TlsClient::TlsClient(std::uint16_t port, TlsOptions options) : timeout_(options.
 
 TlsClient::~TlsClient() {
   // close_notify first: OpenSSL marks the session of a connection freed without it not resumable.
-  if (ok_) SSL_shutdown(ssl_);
+  if (ok_ && !write_closed_) SSL_shutdown(ssl_);
   if (ssl_ != nullptr) SSL_free(ssl_);
   if (ctx_ != nullptr) SSL_CTX_free(ctx_);
   if (fd_ >= 0) ::close(fd_);
@@ -167,6 +167,12 @@ std::optional<Response> TlsClient::roundTrip(std::string_view request, ReadOptio
     return std::nullopt;
   }
   return readResponse(options);
+}
+
+void TlsClient::sendRawAndShutdown(std::string_view bytes) {
+  EXPECT_EQ(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()));
+  ::shutdown(fd_, SHUT_WR);
+  write_closed_ = true;
 }
 
 bool TlsClient::closedByPeer(Millis timeout) {

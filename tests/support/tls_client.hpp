@@ -56,6 +56,8 @@ class TlsClient {
   std::optional<Response> roundTrip(std::string_view request, ReadOptions options = {});
   // True once the server closed the connection (close_notify, FIN or RST) before the deadline.
   bool closedByPeer(Millis timeout = kDefaultTimeout);
+  // Bytes straight onto the socket, around TLS (a torn record), and the write side's FIN.
+  void sendRawAndShutdown(std::string_view bytes);
 
  private:
   int fd_ = -1;
@@ -65,6 +67,7 @@ class TlsClient {
   std::string buffer_;
   bool eof_ = false;
   bool ok_ = false;
+  bool write_closed_ = false;  // a close_notify now would raise SIGPIPE
   std::string error_;
 };
 
