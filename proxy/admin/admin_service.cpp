@@ -2,6 +2,7 @@
 
 #include <optional>
 
+#include "core/ascii.hpp"
 #include "http/headers.hpp"
 #include "http/target.hpp"
 #include "session/fixed_response.hpp"
@@ -20,19 +21,12 @@ bool sameSecret(std::string_view given, std::string_view expected) noexcept {
   return diff == 0;
 }
 
-int hexValue(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // A path segment as the user meant it: "%5B%3A%3A1%5D%3A8000" is "[::1]:8000".
 std::string percentDecoded(std::string_view s) {
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hexValue(s[i + 1]) >= 0 && hexValue(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hexValue(s[i + 1]) * 16 + hexValue(s[i + 2])));
+    if (s[i] == '%' && i + 2 < s.size() && core::hexValue(s[i + 1]) >= 0 && core::hexValue(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(core::hexValue(s[i + 1]) * 16 + core::hexValue(s[i + 2])));
       i += 2;
     } else {
       out.push_back(s[i]);

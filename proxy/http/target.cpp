@@ -2,15 +2,10 @@
 
 #include <cstdint>
 
+#include "core/ascii.hpp"
+
 namespace fairlead::http {
 namespace {
-
-int hexValue(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // RFC 3986 §2.3.
 bool unreserved(unsigned char c) noexcept {
@@ -67,8 +62,8 @@ PathNormal normalizePath(std::string_view path, std::string& out) {
   decoded.reserve(path.size());
   for (std::size_t i = 0; i < path.size(); ++i) {
     const char c = path[i];
-    if (c == '%' && i + 2 < path.size() && hexValue(path[i + 1]) >= 0 && hexValue(path[i + 2]) >= 0) {
-      const auto byte = static_cast<unsigned char>(hexValue(path[i + 1]) * 16 + hexValue(path[i + 2]));
+    if (c == '%' && i + 2 < path.size() && core::hexValue(path[i + 1]) >= 0 && core::hexValue(path[i + 2]) >= 0) {
+      const auto byte = static_cast<unsigned char>(core::hexValue(path[i + 1]) * 16 + core::hexValue(path[i + 2]));
       if (unreserved(byte)) {
         decoded.push_back(static_cast<char>(byte));
       } else {

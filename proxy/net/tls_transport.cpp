@@ -11,6 +11,7 @@
 #include <uv.h>
 
 #include "core/assert.hpp"
+#include "core/counter.hpp"
 
 namespace fairlead::net {
 namespace {
@@ -25,10 +26,6 @@ constexpr std::size_t kKeptPlaintextCapacity = 64 * 1024;
 constexpr std::string_view kPlainHttpAnswer =
     "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 50\r\nConnection: close\r\n\r\n"
     "This port speaks HTTPS: use https:// in the URL.\r\n";
-
-void bump(std::atomic<std::uint64_t>& c) noexcept {
-  c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-}
 
 TlsFailure classify(int ssl_error, unsigned long e) noexcept {
   if (ssl_error != SSL_ERROR_SSL || ERR_GET_LIB(e) != ERR_LIB_SSL) return TlsFailure::Other;
@@ -184,7 +181,7 @@ void TlsTransport::onReadEnd(int status) noexcept {
   if (closed_) return;
   if (!handshake_done_) {
     error_ = "the connection closed during the TLS handshake";
-    if (counters_ != nullptr) bump(counters_->failures[static_cast<std::size_t>(TlsFailure::Unfinished)]);
+    if (counters_ != nullptr) core::bump(counters_->failures[static_cast<std::size_t>(TlsFailure::Unfinished)]);
     failed_ = true;
     failure_reported_ = true;
     if (client_) {
@@ -246,7 +243,7 @@ bool TlsTransport::handshake() noexcept {
     return false;
   }
   handshake_done_ = true;
-  if (counters_ != nullptr) bump(SSL_session_reused(ssl_) == 1 ? counters_->handshakes_resumed : counters_->handshakes_full);
+  if (counters_ != nullptr) core::bump(SSL_session_reused(ssl_) == 1 ? counters_->handshakes_resumed : counters_->handshakes_full);
   updateReading();
   if (client_) {
     handler_->onConnect(0);
@@ -331,7 +328,7 @@ void TlsTransport::fail(int ssl_error, unsigned long e) noexcept {
     if (client_ && verify != X509_V_OK) error_ += std::string(": ") + X509_verify_cert_error_string(verify);
   }
   if (was_handshaking && counters_ != nullptr) {
-    bump(counters_->failures[static_cast<std::size_t>(classify(ssl_error, e))]);
+    core::bump(counters_->failures[static_cast<std::size_t>(classify(ssl_error, e))]);
   }
   failed_ = true;
   ERR_clear_error();
@@ -426,7 +423,7 @@ void TlsTransport::close(bool rst) noexcept {
   closed_ = true;
   resume_timer_.close();
   if (!handshake_done_ && !failed_ && counters_ != nullptr) {
-    bump(counters_->failures[static_cast<std::size_t>(TlsFailure::Unfinished)]);
+    core::bump(counters_->failures[static_cast<std::size_t>(TlsFailure::Unfinished)]);
   }
   if (!rst && handshake_done_ && !failed_ && !shutdown_sent_) {
     shutdown_sent_ = true;

@@ -22,13 +22,6 @@ namespace {
 
 constexpr std::size_t kReadPieceBytes = 64 * 1024;
 
-int hexValue(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // A descriptor that closes itself.
 class Fd {
  public:
@@ -190,8 +183,8 @@ PathCheck staticRelativePath(std::string_view path, std::string& out) {
   for (std::size_t i = 0; i < path.size(); ++i) {
     char c = path[i];
     if (c == '%') {
-      if (i + 2 >= path.size() || hexValue(path[i + 1]) < 0 || hexValue(path[i + 2]) < 0) return PathCheck::BadRequest;
-      c = static_cast<char>(hexValue(path[i + 1]) * 16 + hexValue(path[i + 2]));
+      if (i + 2 >= path.size() || core::hexValue(path[i + 1]) < 0 || core::hexValue(path[i + 2]) < 0) return PathCheck::BadRequest;
+      c = static_cast<char>(core::hexValue(path[i + 1]) * 16 + core::hexValue(path[i + 2]));
       i += 2;
       if (c == '/') {
         encoded_slash = true;

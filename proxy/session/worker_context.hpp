@@ -16,6 +16,7 @@
 
 #include <fairlead/config.hpp>
 #include <fairlead/stats.hpp>
+#include "core/counter.hpp"
 #include "core/random.hpp"
 #include "net/heap_reclaim.hpp"
 #include "net/loop.hpp"
@@ -48,11 +49,8 @@ struct Counters {
   void addTo(Stats& out) const noexcept;
 };
 
-// Each counter has one writer (its worker), so a load and a store do, without a locked
-// read-modify-write; relaxed is enough, as readers only want a recent value.
-inline void bump(std::atomic<std::uint64_t>& c, std::int64_t by = 1) noexcept {
-  c.store(c.load(std::memory_order_relaxed) + static_cast<std::uint64_t>(by), std::memory_order_relaxed);
-}
+// Each counter has one writer: its worker.
+using core::bump;
 
 struct WorkerContext {
   net::Loop& loop;
