@@ -12,15 +12,12 @@ text parser from python3-prometheus-client. Run it with Debian's
 
 import argparse
 import asyncio
-import ctypes
 import hashlib
 import http.client
 import json
 import os
 import re
-import signal
 import ssl
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,95 +28,15 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from processes import Child, free_port, wait_until_ok
+
 sys.dont_write_bytecode = True  # app.pattern is imported from the source tree
 
 MIB = 1024 * 1024
-STARTUP_TIMEOUT_S = 30
-STOP_TIMEOUT_S = 30  # fairlead drains on SIGTERM; with nothing in flight it should be quick
 
 FAIRLEAD: Path
 APP_DIR: Path
 WORK_DIR: Path
-
-
-def free_port() -> int:
-    """A loopback port that was free a moment ago (bind port 0, read it back, close)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def die_with_parent() -> None:
-    """preexec_fn: the child gets SIGTERM if this test dies first (e.g. killed at ctest's timeout)."""
-    PR_SET_PDEATHSIG = 1
-    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-class Child:
-    """A child process whose output goes to files in WORK_DIR; stopped by its PID."""
-
-    def __init__(self, name: str, argv: list[str], cwd: Path, env: dict[str, str]):
-        self.name = name
-        self.stdout_path = WORK_DIR / f"{name}.stdout"
-        self.stderr_path = WORK_DIR / f"{name}.stderr"
-        with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
-            self.proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                                         stderr=err, preexec_fn=die_with_parent)
-
-    def check_running(self) -> None:
-        if self.proc.poll() is not None:
-            raise RuntimeError(f"{self.name} exited early with status {self.proc.returncode}")
-
-    def stop(self) -> int:
-        """SIGTERM, then SIGKILL after STOP_TIMEOUT_S. Returns the exit status (-N: killed by signal N)."""
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                print(f"{self.name} (pid {self.proc.pid}) ignored SIGTERM for {STOP_TIMEOUT_S}s; SIGKILL",
-                      file=sys.stderr)
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        return self.proc.returncode
-
-    def tail(self, which: str, lines: int = 60) -> str:
-        path = self.stderr_path if which == "stderr" else self.stdout_path
-        try:
-            text = path.read_text(errors="replace")
-        except OSError as e:
-            return f"({e})"
-        return "\n".join(text.splitlines()[-lines:]) or "(empty)"
-
-
-def get_status(port: int, path: str) -> int | None:
-    """Status of GET path on port, or None when nothing answers yet."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-    try:
-        conn.request("GET", path)
-        resp = conn.getresponse()
-        resp.read()
-        return resp.status
-    except (OSError, http.client.HTTPException):
-        return None
-    finally:
-        conn.close()
-
-
-def wait_until_ok(port: int, path: str, children: list[Child], what: str) -> None:
-    """Polls GET path until it answers 200; fails at the deadline or as soon as a child has died."""
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    last = None
-    while True:
-        for child in children:
-            child.check_running()
-        last = get_status(port, path)
-        if last == 200:
-            return
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what}: GET {path} on port {port} not 200 after {STARTUP_TIMEOUT_S}s "
-                               f"(last answer: {last})")
-        time.sleep(0.05)
 
 
 def pattern_sha256(mib: int) -> str:
@@ -189,7 +106,7 @@ class ExampleAppThroughFairlead(unittest.TestCase):
         env = dict(os.environ, APP_DB=str(WORK_DIR / "app.db"), PYTHONDONTWRITEBYTECODE="1")
         cls.app = Child("uvicorn", ["/usr/bin/python3", "-m", "uvicorn", "app.main:app",
                                     "--host", "127.0.0.1", "--port", str(app_port), "--no-proxy-headers"],
-                        APP_DIR, env)
+                        APP_DIR, env, WORK_DIR)
         cls.fairlead = None
         try:
             wait_until_ok(app_port, "/healthz", [cls.app], "the example app")
@@ -214,7 +131,7 @@ class ExampleAppThroughFairlead(unittest.TestCase):
                 f"    endpoints: [{{ address: 127.0.0.1:{app_port} }}]\n"
                 f"admin: {{ address: 127.0.0.1:{cls.admin_port} }}\n"
                 "log: { access: json }\n")
-            cls.fairlead = Child("fairlead", [str(FAIRLEAD), "-c", str(config)], WORK_DIR, dict(os.environ))
+            cls.fairlead = Child("fairlead", [str(FAIRLEAD), "-c", str(config)], WORK_DIR, dict(os.environ), WORK_DIR)
             wait_until_ok(cls.port, "/healthz", [cls.app, cls.fairlead], "fairlead in front of the app")
         except BaseException:
             cls.stopChildren()

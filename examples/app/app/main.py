@@ -2,15 +2,14 @@
 frontend (../frontend/dist) itself, so only /api/, /ws/ and /healthz reach this app.
 
 Run: cd examples/app && /usr/bin/python3 -m uvicorn app.main:app --host 127.0.0.1 --port 8000 --no-proxy-headers
-(the app reads X-Forwarded-For itself; see ForwardedClient). Uses only Debian bookworm packages (python3-fastapi, python3-uvicorn, python3-websockets).
+(the app reads X-Forwarded-For itself; see ForwardedClient). Uses only Debian bookworm packages
+(python3-fastapi, python3-uvicorn, python3-websockets, and python3-psycopg for PostgreSQL). Items
+are kept in SQLite, or in PostgreSQL when DATABASE_URL is set (app/storage.py).
 """
 
 import asyncio
 import hashlib
 import os
-import sqlite3
-import tempfile
-from contextlib import contextmanager
 from typing import Optional
 
 from fastapi import FastAPI, HTTPException, Query, Request, Response, WebSocket, WebSocketDisconnect
@@ -19,8 +18,7 @@ from pydantic import BaseModel
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from .pattern import chunks
-
-DB_PATH = os.environ.get("APP_DB") or os.path.join(tempfile.gettempdir(), "fairlead-example.db")
+from .storage import Items, open_items
 
 app = FastAPI(title="fairlead example app")
 
@@ -43,30 +41,15 @@ class ForwardedClient(ProxyHeadersMiddleware):
 app.add_middleware(ForwardedClient, trusted_hosts=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"))
 
 
-# --- SQLite -------------------------------------------------------------------------------------
-# Sync endpoints run in a thread pool, so each request opens its own connection: sqlite3
-# connections must not be shared between threads, and SQLite itself serialises the writers.
-
-@contextmanager
-def db():
-    conn = sqlite3.connect(DB_PATH, timeout=10)
-    conn.row_factory = sqlite3.Row
-    try:
-        with conn:  # commit on success, roll back on an exception
-            yield conn
-    finally:
-        conn.close()
-
+# --- storage: SQLite, or PostgreSQL when DATABASE_URL is set (app/storage.py) -----------------
 
 @app.on_event("startup")
-def create_schema() -> None:
-    with db() as conn:
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS items ("
-            " id INTEGER PRIMARY KEY AUTOINCREMENT,"
-            " name TEXT NOT NULL,"
-            " description TEXT)"
-        )
+def open_storage() -> None:
+    app.state.items = open_items()
+
+
+def items() -> Items:
+    return app.state.items
 
 
 class ItemIn(BaseModel):
@@ -87,42 +70,32 @@ def healthz():
 
 @app.get("/api/items", response_model=list[Item])
 def list_items():
-    with db() as conn:
-        return [dict(r) for r in conn.execute("SELECT id, name, description FROM items ORDER BY id")]
+    return items().all()
 
 
 @app.post("/api/items", response_model=Item, status_code=201)
 def create_item(item: ItemIn):
-    with db() as conn:
-        cur = conn.execute("INSERT INTO items (name, description) VALUES (?, ?)", (item.name, item.description))
-        return {"id": cur.lastrowid, **item.dict()}
+    return {"id": items().create(item.name, item.description), **item.dict()}
 
 
 @app.get("/api/items/{item_id}", response_model=Item)
 def get_item(item_id: int):
-    with db() as conn:
-        row = conn.execute("SELECT id, name, description FROM items WHERE id = ?", (item_id,)).fetchone()
-    if row is None:
+    found = items().get(item_id)
+    if found is None:
         raise HTTPException(status_code=404, detail="item not found")
-    return dict(row)
+    return found
 
 
 @app.put("/api/items/{item_id}", response_model=Item)
 def update_item(item_id: int, item: ItemIn):
-    with db() as conn:
-        cur = conn.execute(
-            "UPDATE items SET name = ?, description = ? WHERE id = ?", (item.name, item.description, item_id)
-        )
-    if cur.rowcount == 0:
+    if not items().update(item_id, item.name, item.description):
         raise HTTPException(status_code=404, detail="item not found")
     return {"id": item_id, **item.dict()}
 
 
 @app.delete("/api/items/{item_id}", status_code=204)
 def delete_item(item_id: int):
-    with db() as conn:
-        cur = conn.execute("DELETE FROM items WHERE id = ?", (item_id,))
-    if cur.rowcount == 0:
+    if not items().delete(item_id):
         raise HTTPException(status_code=404, detail="item not found")
     return Response(status_code=204)
 
