@@ -66,12 +66,11 @@ RUN apt-get update \
 COPY examples/app/app /srv/app/app
 WORKDIR /srv/app
 USER fairlead
-EXPOSE 8000
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=5s --timeout=3s --start-period=10s \
   CMD ["python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"]
-# 127.0.0.1: in an ECS task (awsvpc) fairlead reaches the app over the task's shared loopback, and
-# nothing outside the task can reach the app around fairlead.
+# 127.0.0.1, and no EXPOSE: in an ECS task (awsvpc) fairlead reaches the app over the task's shared
+# loopback, and nothing outside the task can reach the app around fairlead.
 ENTRYPOINT ["python3", "-m", "uvicorn", "app.main:app", "--no-proxy-headers"]
 CMD ["--host", "127.0.0.1", "--port", "8000"]
 

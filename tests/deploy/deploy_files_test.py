@@ -10,7 +10,7 @@
 - `fairlead --check` accepts the config each fairlead container runs (the one the Dockerfile copies
   into its image), with that container's environment and secrets.
 - Each fairlead container's stopTimeout covers its config's drain.budget.
-- The CloudFormation template's task definition is deploy/ecs/sidecar.json's, and buildspec.yml
+- The CloudFormation template's task definition is deploy/ecs/sidecar.json's, and deploy/buildspec.yml
   writes imagedefinitions.json for its containers.
 (The template's own lint, cfn-lint, is deploy/check: not a Debian package.)
 """
@@ -177,7 +177,7 @@ class TemplateAgreesWithTheTaskDefinition(unittest.TestCase):
 
     def test_buildspec_deploys_every_container(self):
         task = task_definitions()["sidecar.json"]
-        buildspec = (SOURCE / "buildspec.yml").read_text()
+        buildspec = (SOURCE / "deploy" / "buildspec.yml").read_text()
         line = next(line for line in buildspec.splitlines() if "imagedefinitions.json" in line and "printf" in line)
         self.assertEqual(re.findall(r'"name":"([^"]+)"', line), [c["name"] for c in task["containerDefinitions"]])
 

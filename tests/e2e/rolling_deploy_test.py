@@ -16,6 +16,7 @@ import argparse
 import http.client
 import json
 import os
+import signal
 import sys
 import tempfile
 import threading
@@ -24,7 +25,7 @@ import unittest
 from datetime import datetime, timezone
 from pathlib import Path
 
-from processes import Child, free_port, wait_until_ok
+from processes import Child, free_port, get_status, wait_until_ok
 
 FAIRLEAD: Path
 APP_DIR: Path
@@ -118,9 +119,12 @@ class LoadBalancer:
         return {r["svname"]: r["status"] for r in rows if r["pxname"] == "tasks" and r["svname"] != "BACKEND"}
 
     def wait_for(self, wanted: dict[str, str], timeout_s: float = 30) -> None:
+        """Until each named server is in the wanted state ("UP 1/2", going down, counts as UP)."""
         deadline = time.monotonic() + timeout_s
-        while (states := self.states()) and any(states.get(k, "").split(" ")[0] != v for k, v in wanted.items()) \
-                or not states:
+        while True:
+            states = self.states()
+            if states and all(states.get(name, "").split(" ")[0] == state for name, state in wanted.items()):
+                return
             self.child.check_running()
             if time.monotonic() > deadline:
                 raise TimeoutError(f"HAProxy: wanted {wanted}, has {states}")
@@ -208,6 +212,9 @@ class RollingDeploy(unittest.TestCase):
                 lb.wait_for({"b": "UP"})
                 time.sleep(2)
                 sigterm_at = time.time()
+                os.kill(a.child.proc.pid, signal.SIGTERM)
+                draining = self._ready_answer(a)
+                served_while_draining = get_status(a.port, "/healthz")
                 a_status = a.child.stop()
                 a_exited_at = time.time()
                 time.sleep(2)
@@ -219,9 +226,15 @@ class RollingDeploy(unittest.TestCase):
             self.assertEqual(load.succeeded, load.sent)
             self.assertGreater(load.sent, 300)
             self.assertEqual(a_status, 0)
+            # From the first moment of the drain the load balancer is told to stop sending, while
+            # what it still sends is served.
+            self.assertEqual(draining, (503, "not ready: draining"))
+            self.assertEqual(served_while_draining, 200)
 
             a_log, b_log = a.access_log(), b.access_log()
             self.assertTrue(b_log, "task B served nothing")
+            # One access-log line per request, the one asked of task A directly included.
+            self.assertEqual(len(a_log) + len(b_log), load.sent + 1)
             after_sigterm = [e for e in a_log if a.finished_at(e) > sigterm_at]
             self.assertTrue(after_sigterm, "task A finished no request after its SIGTERM: the drain was not tested")
             last_request_done = max(a.finished_at(e) for e in a_log)
@@ -233,6 +246,23 @@ class RollingDeploy(unittest.TestCase):
         finally:
             for child in reversed(children):
                 child.stop()
+
+
+    @staticmethod
+    def _ready_answer(task: Task) -> tuple[int, str]:
+        """/ready on the task's admin port, asked once fairlead has logged that it took the SIGTERM."""
+        deadline = time.monotonic() + 5
+        while "SIGTERM: draining" not in task.child.stderr_path.read_text(errors="replace"):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"task {task.name} did not log its SIGTERM:\n{task.child.tail('stderr')}")
+            time.sleep(0.01)
+        conn = http.client.HTTPConnection("127.0.0.1", task.admin_port, timeout=2)
+        try:
+            conn.request("GET", "/ready")
+            resp = conn.getresponse()
+            return resp.status, resp.read().decode().strip()
+        finally:
+            conn.close()
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <arpa/inet.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -12,6 +13,8 @@
 #include <fstream>
 #include <regex>
 #include <string>
+#include <string_view>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -274,6 +277,44 @@ TEST_F(Binary, HealthcheckExitsZeroOnlyOnA2xx) {
   EXPECT_NE(silent.output().find("no answer within the timeout"), std::string::npos) << silent.output();
 }
 
+// Without a URL, `fairlead healthcheck` asks the default admin address's /ready, as the images'
+// HEALTHCHECK relies on. The test plays that admin listener itself, so 127.0.0.1:9901 must be free.
+TEST_F(Binary, HealthcheckWithoutAUrlAsksTheDefaultAdminReady) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  const int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(9901);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 4) != 0) {
+    ::close(fd);
+    GTEST_SKIP() << "127.0.0.1:9901 is in use here, so the default URL cannot be played";
+  }
+  std::string request_line;
+  std::thread admin([&] {
+    pollfd waiting{.fd = fd, .events = POLLIN};
+    if (::poll(&waiting, 1, 10'000) != 1) return;  // the check never came: request_line stays empty
+    const int conn = ::accept(fd, nullptr, nullptr);
+    if (conn < 0) return;
+    char buf[1024];
+    const ssize_t n = ::recv(conn, buf, sizeof buf, 0);
+    if (n > 0) request_line.assign(buf, std::string_view(buf, static_cast<std::size_t>(n)).find("\r\n"));
+    const std::string_view answer = request_line == "GET /ready HTTP/1.1"
+                                        ? "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nready"
+                                        : "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
+    (void)!::send(conn, answer.data(), answer.size(), MSG_NOSIGNAL);
+    ::close(conn);
+  });
+  ChildProcess check({FAIRLEAD_BINARY, "healthcheck", "--timeout", "5s"});
+  const std::optional<int> status = check.waitForExit();
+  admin.join();
+  ::close(fd);
+  EXPECT_EQ(request_line, "GET /ready HTTP/1.1");
+  EXPECT_EQ(status, 0) << check.output();
+}
+
 // The admin listener, on its own port: liveness, readiness, the counters of the traffic sent, the
 // clusters' state, and wrong paths and methods.
 TEST_F(Binary, AdminAnswersLiveReadyMetricsAndClusters) {
@@ -402,6 +443,12 @@ TEST_F(Binary, AdminTokenGuardsAllButLiveAndReady) {
   auto ready = ask(admin, "GET", "/ready");
   ASSERT_TRUE(ready);
   EXPECT_EQ(ready->status, 200);
+  auto live = ask(admin, "GET", "/live");
+  ASSERT_TRUE(live);
+  EXPECT_EQ(live->status, 200);
+  auto clusters = ask(admin, "GET", "/clusters", "Authorization: Bearer s3cret-token\r\n");
+  ASSERT_TRUE(clusters);
+  EXPECT_EQ(clusters->status, 200);
   EXPECT_TRUE(proxy.running());  // the refused POST /drain did nothing
 }
 

@@ -37,6 +37,22 @@ TEST_F(Pool, KeepAliveOnBothSidesUsesOneUpstreamConnection) {
   EXPECT_EQ(stats.requests_total, 20u) << describe(stats);
 }
 
+// clusters[].idle_timeout: a pooled connection idle that long is closed by fairlead, before the app's
+// own keep-alive timeout (uvicorn's 5 s against config/sidecar.yaml's 4 s) could close it under a
+// request.
+TEST_F(Pool, AnIdlePooledConnectionIsClosedAtItsIdleTimeout) {
+  ASSERT_NO_FATAL_FAILURE(start([](Config& c) { c.clusters[0].idle_timeout = 400ms; }));
+  RawClient client(port());
+  const auto r = client.roundTrip(get("/once"));
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  const auto answered = std::chrono::steady_clock::now();
+  ASSERT_TRUE(upstream.waitForClosedConnections(1));
+  const auto idle = std::chrono::steady_clock::now() - answered;
+  EXPECT_GE(idle, 350ms);
+  EXPECT_LT(idle, 3s);
+}
+
 // A parked connection gives its parser's buffers back after a second (idle memory); it must still
 // be the one reused afterwards, and parse its next response from scratch.
 TEST_F(Pool, AConnectionParkedPastItsBufferReleaseIsStillReused) {
