@@ -14,7 +14,7 @@
 # Every apt-get install ends with apt-get clean: apt's package caches are 78 MB a layer.
 
 ARG RUNTIME_PACKAGES="libuv1 libssl3 libyaml-cpp0.7 libspdlog1.10 ca-certificates"
-ARG APP_PACKAGES="python3-fastapi python3-uvicorn python3-websockets python3-psycopg"
+ARG APP_PACKAGES="python3-fastapi python3-uvicorn python3-websockets python3-psycopg python3-psycopg-pool"
 
 # --- fairlead, compiled ---------------------------------------------------------------------------
 FROM debian:bookworm AS build

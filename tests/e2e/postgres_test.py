@@ -15,6 +15,7 @@ import http.client
 import json
 import os
 import pwd
+import signal
 import sys
 import tempfile
 import time
@@ -56,21 +57,31 @@ class Cluster:
                                   "--encoding=UTF8", "--no-sync"], directory, dict(os.environ), WORK_DIR, **as_user)
         if initdb.proc.wait(120) != 0:
             raise RuntimeError(f"initdb failed:\n{initdb.tail('stderr')}")
-        self.server = Child("postgres", [postgres_bin("postgres"), "-D", str(data), "-p", str(self.port),
-                                         "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=",
-                                         "-c", "fsync=off"], directory, dict(os.environ), WORK_DIR, **as_user)
+        self.argv = [postgres_bin("postgres"), "-D", str(data), "-p", str(self.port), "-c", "listen_addresses=127.0.0.1",
+                     "-c", "unix_socket_directories=", "-c", "fsync=off"]
+        self.directory, self.as_user = directory, as_user
+        self.start()
+        with psycopg.connect(f"postgresql://fairlead@127.0.0.1:{self.port}/postgres", autocommit=True) as conn:
+            conn.execute("CREATE DATABASE app")
+
+    def start(self) -> None:
+        self.server = Child("postgres", self.argv, self.directory, dict(os.environ), WORK_DIR, **self.as_user)
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while True:
             self.server.check_running()
             try:
-                with psycopg.connect(f"postgresql://fairlead@127.0.0.1:{self.port}/postgres", autocommit=True,
-                                     connect_timeout=2) as conn:
-                    conn.execute("CREATE DATABASE app")
+                psycopg.connect(f"postgresql://fairlead@127.0.0.1:{self.port}/postgres", connect_timeout=2).close()
                 return
             except psycopg.OperationalError:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
+
+    def restart(self) -> None:
+        """A fast shutdown (SIGINT: sessions are cut, as in a failover), then the same server again."""
+        os.kill(self.server.proc.pid, signal.SIGINT)
+        self.server.proc.wait(STARTUP_TIMEOUT_S)
+        self.start()
 
     def rows(self) -> list[tuple]:
         with psycopg.connect(self.url) as conn:
@@ -115,6 +126,8 @@ class ExampleAppOnPostgres(unittest.TestCase):
     def stopChildren(cls) -> int | None:
         """fairlead, the app, then the database: the order of a task's stop. Returns fairlead's status."""
         statuses = {child.name: child.stop() for child in cls.children}
+        if hasattr(cls, "db"):
+            cls.db.server.stop()  # the one a restart started, if any
         return statuses.get("fairlead")
 
     def call(self, method: str, path: str, payload=None):
@@ -145,8 +158,17 @@ class ExampleAppOnPostgres(unittest.TestCase):
         print(f"\n{len(created)} items created through fairlead, {len(expected)} read back from PostgreSQL",
               file=sys.stderr)
 
+    def test_a_database_restart_fails_no_request(self):
+        """The pool's connections all die with the server; the next request still succeeds."""
+        for n in range(16):  # several pooled connections in use, then idle
+            self.assertEqual(self.call("POST", "/api/items", {"name": f"before restart {n}"})[0], 201)
+        self.db.restart()
+        status, item = self.call("POST", "/api/items", {"name": "after restart"})
+        self.assertEqual(status, 201)
+        self.assertEqual(self.call("GET", f"/api/items/{item['id']}")[0], 200)
+
     def test_concurrent_writers_get_distinct_ids(self):
-        """Each of the app's threads keeps its own connection; none is shared between requests."""
+        """Requests on many of the app's threads at once, through its connection pool."""
         from concurrent.futures import ThreadPoolExecutor
         with ThreadPoolExecutor(8) as pool:
             results = list(pool.map(lambda n: self.call("POST", "/api/items", {"name": f"c{n}"}), range(64)))

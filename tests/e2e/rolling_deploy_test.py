@@ -9,7 +9,8 @@ health-checks each task's /ready on the admin port, sends traffic only to tasks 
 not retry a failed request (an ALB does not either). Under a steady, bounded load through it, the
 deploy goes as ECS runs it: start task B, wait until the load balancer finds it healthy, SIGTERM task
 A, wait for A to exit. Then: no request failed, B served some, A served some after its SIGTERM
-(the drain kept serving), and A's app got its stop signal only after A's last request had finished.
+(the drain kept serving), /ready said "draining" at once, and A's app got its stop signal only
+after A's last request had finished, a slow one sent straight to A after its SIGTERM included.
 """
 
 import argparse
@@ -25,6 +26,8 @@ import unittest
 from datetime import datetime, timezone
 from pathlib import Path
 
+import yaml
+
 from processes import Child, free_port, get_status, wait_until_ok
 
 FAIRLEAD: Path
@@ -36,6 +39,9 @@ HEALTH_INTERVAL_S = 1  # the stand-in ALB's health check: every second, out afte
 LOAD_THREADS = 6       # fast requests, each thread about 20 a second
 SLOW_THREADS = 2       # 800 ms requests, so that some are in flight when task A gets SIGTERM
 MAX_REQUESTS_PER_THREAD = 5000
+# fairlead's log lines and access-log start times are to the millisecond, cut, not rounded: an
+# order between them holds to within that.
+LOG_RESOLUTION_S = 0.001
 
 
 class Task:
@@ -194,13 +200,46 @@ class Load:
             conn.close()
 
 
+def drain_delay_s() -> int:
+    delay = yaml.safe_load(CONFIG.read_text())["drain"]["delay"]
+    if not delay.endswith("s") or not delay[:-1].isdigit():
+        raise ValueError(f"{CONFIG}: drain.delay {delay!r}: this test reads whole seconds")
+    return int(delay[:-1])
+
+
+class Straggler(threading.Thread):
+    """One request straight to a task, on a thread of its own."""
+
+    def __init__(self, port: int, path: str):
+        super().__init__(daemon=True)
+        self.port, self.path = port, path
+        self.status: int | None = None
+        self.took = 0.0
+        self.start()
+
+    def run(self) -> None:
+        started = time.time()
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            conn.request("GET", self.path)
+            resp = conn.getresponse()
+            resp.read()
+            self.status = resp.status
+        except (OSError, http.client.HTTPException) as e:
+            print(f"straggler: {type(e).__name__}: {e}", file=sys.stderr)
+        finally:
+            conn.close()
+        self.took = time.time() - started
+
+
 class RollingDeploy(unittest.TestCase):
     def test_replacing_a_task_under_load_loses_nothing(self):
         db = WORK_DIR / "items.db"  # one database for both tasks, as RDS is
-        a, b = Task("a", db), Task("b", db)
+        a = Task("a", db)
         children = [a.start()]
         try:
             a.wait_ready()
+            b = Task("b", db)  # its ports are in the load balancer's config before it starts
             lb = LoadBalancer([a, b])
             children.append(lb.child)
             lb.wait_for({"a": "UP", "b": "DOWN"})
@@ -215,7 +254,12 @@ class RollingDeploy(unittest.TestCase):
                 os.kill(a.child.proc.pid, signal.SIGTERM)
                 draining = self._ready_answer(a)
                 served_while_draining = get_status(a.port, "/healthz")
+                # A request still running when the listeners close (at drain.delay): the drain must
+                # let it finish, and only then stop the app under it.
+                straggler_ms = drain_delay_s() * 1000 + 2000
+                straggler = Straggler(a.port, f"/api/slow?ms={straggler_ms}")
                 a_status = a.child.stop()
+                straggler.join()
                 a_exited_at = time.time()
                 time.sleep(2)
 
@@ -234,15 +278,20 @@ class RollingDeploy(unittest.TestCase):
             a_log, b_log = a.access_log(), b.access_log()
             self.assertTrue(b_log, "task B served nothing")
             # One access-log line per request, the one asked of task A directly included.
-            self.assertEqual(len(a_log) + len(b_log), load.sent + 1)
+            self.assertEqual(len(a_log) + len(b_log), load.sent + 2)
             after_sigterm = [e for e in a_log if a.finished_at(e) > sigterm_at]
             self.assertTrue(after_sigterm, "task A finished no request after its SIGTERM: the drain was not tested")
             last_request_done = max(a.finished_at(e) for e in a_log)
-            app_signalled = a.app_stop_signal_at()
-            print(f"task A: {len(a_log)} requests, {len(after_sigterm)} finished after SIGTERM, the last "
-                  f"{app_signalled - last_request_done:.3f} s before its app got SIGTERM; task B: {len(b_log)} "
-                  f"requests", file=sys.stderr)
+            app_signalled = a.app_stop_signal_at() + LOG_RESOLUTION_S
+            print(f"task A: {len(a_log)} requests, {len(after_sigterm)} finished after SIGTERM, all before its "
+                  f"app got SIGTERM; task B: {len(b_log)} requests", file=sys.stderr)
             self.assertLessEqual(last_request_done, app_signalled)
+            self.assertEqual(straggler.status, 200)
+            straggler_logged = [e for e in a_log if e["path"] == f"/api/slow?ms={straggler_ms}"]
+            self.assertEqual(len(straggler_logged), 1)
+            self.assertLessEqual(a.finished_at(straggler_logged[0]), app_signalled)
+            print(f"a request sent to task A right after its SIGTERM took {straggler.took:.1f} s; A's app got "
+                  f"SIGTERM after it had finished", file=sys.stderr)
         finally:
             for child in reversed(children):
                 child.stop()

@@ -300,7 +300,8 @@ TEST_F(Binary, HealthcheckWithoutAUrlAsksTheDefaultAdminReady) {
     if (conn < 0) return;
     char buf[1024];
     const ssize_t n = ::recv(conn, buf, sizeof buf, 0);
-    if (n > 0) request_line.assign(buf, std::string_view(buf, static_cast<std::size_t>(n)).find("\r\n"));
+    const std::string_view got(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+    request_line = got.substr(0, got.find("\r\n"));
     const std::string_view answer = request_line == "GET /ready HTTP/1.1"
                                         ? "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nready"
                                         : "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
