@@ -5,26 +5,26 @@
 
 The deployment's shape in small: the app reads DATABASE_URL (RDS in deploy/, here a throwaway
 cluster made by initdb in a temporary directory, listening on 127.0.0.1 only, no Unix socket), and
-fairlead sits in front of it. As root, the cluster runs as `nobody` (PostgreSQL refuses to run as
-root). Needs Debian's postgresql and python3-psycopg (scripts/install-deps).
+fairlead sits in front of it. PostgreSQL refuses to run as root: as root, the test runs it as
+`nobody` (see unprivileged()). Needs Debian's postgresql, python3-psycopg and python3-psycopg-pool
+(scripts/install-deps).
 """
 
-import argparse
 import glob
 import http.client
 import json
 import os
 import pwd
 import signal
+import subprocess
 import sys
-import tempfile
 import time
 import unittest
 from pathlib import Path
 
 import psycopg
 
-from processes import STARTUP_TIMEOUT_S, Child, free_port, wait_until_ok
+from processes import STARTUP_TIMEOUT_S, Child, free_port, run_e2e, wait_until_ok
 
 FAIRLEAD: Path
 APP_DIR: Path
@@ -39,6 +39,24 @@ def postgres_bin(name: str) -> str:
     return found[-1]
 
 
+def unprivileged(data: Path) -> tuple[list[str], dict]:
+    """How to start PostgreSQL's programs here: (argv prefix, Popen arguments)."""
+    if os.geteuid() != 0:
+        return [], {}
+    nobody = pwd.getpwnam("nobody")
+    as_nobody = {"user": nobody.pw_uid, "group": nobody.pw_gid, "extra_groups": []}
+    try:
+        subprocess.run([postgres_bin("initdb"), "--version"], check=True, capture_output=True, **as_nobody)
+    except PermissionError:
+        # A root whose "/" only root may enter (a chroot made with mktemp -d, as fresh-machine does):
+        # nobody can run no program at all. In a user namespace the server is uid 1000 to itself,
+        # which is all PostgreSQL checks, and has no privilege outside it.
+        return ["unshare", "--user", "--map-user=1000", "--map-group=1000", "--"], {}
+    os.chown(data, nobody.pw_uid, nobody.pw_gid)
+    data.parent.chmod(0o711)  # nobody must reach pgdata inside the test's 0700 directory
+    return [], as_nobody
+
+
 class Cluster:
     """A PostgreSQL cluster of its own: initdb, then postgres in the foreground as a Child."""
 
@@ -47,17 +65,13 @@ class Cluster:
         self.url = f"postgresql://fairlead@127.0.0.1:{self.port}/app"
         data = directory / "pgdata"
         data.mkdir()
-        as_user = {}
-        if os.geteuid() == 0:
-            nobody = pwd.getpwnam("nobody")
-            os.chown(data, nobody.pw_uid, nobody.pw_gid)
-            directory.chmod(0o711)  # nobody must reach pgdata inside the test's 0700 directory
-            as_user = {"user": nobody.pw_uid, "group": nobody.pw_gid, "extra_groups": []}
-        initdb = Child("initdb", [postgres_bin("initdb"), "-D", str(data), "--auth=trust", "--username=fairlead",
-                                  "--encoding=UTF8", "--no-sync"], directory, dict(os.environ), WORK_DIR, **as_user)
+        prefix, as_user = unprivileged(data)
+        initdb = Child("initdb", [*prefix, postgres_bin("initdb"), "-D", str(data), "--auth=trust",
+                                  "--username=fairlead", "--encoding=UTF8", "--no-sync"],
+                       directory, dict(os.environ), WORK_DIR, **as_user)
         if initdb.proc.wait(120) != 0:
             raise RuntimeError(f"initdb failed:\n{initdb.tail('stderr')}")
-        self.argv = [postgres_bin("postgres"), "-D", str(data), "-p", str(self.port), "-c", "listen_addresses=127.0.0.1",
+        self.argv = [*prefix, postgres_bin("postgres"), "-D", str(data), "-p", str(self.port), "-c", "listen_addresses=127.0.0.1",
                      "-c", "unix_socket_directories=", "-c", "fsync=off"]
         self.directory, self.as_user = directory, as_user
         self.start()
@@ -179,21 +193,10 @@ class ExampleAppOnPostgres(unittest.TestCase):
         self.assertTrue(set(ids) <= stored)
 
 
-def main() -> None:
+def configure(fairlead: Path, app_dir: Path, work_dir: Path) -> None:
     global FAIRLEAD, APP_DIR, WORK_DIR
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--fairlead", required=True, type=Path)
-    parser.add_argument("--app-dir", required=True, type=Path)
-    args, rest = parser.parse_known_args()
-    FAIRLEAD, APP_DIR = args.fairlead.resolve(), args.app_dir.resolve()
-    with tempfile.TemporaryDirectory(prefix="fairlead-pg-") as tmp:
-        WORK_DIR = Path(tmp)
-        result = unittest.main(argv=[sys.argv[0], *rest], exit=False).result
-        if not result.wasSuccessful():
-            for log in sorted(WORK_DIR.glob("*.std*")):
-                print(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}", file=sys.stderr)
-    sys.exit(0 if result.wasSuccessful() else 1)
+    FAIRLEAD, APP_DIR, WORK_DIR = fairlead, app_dir, work_dir
 
 
 if __name__ == "__main__":
-    main()
+    run_e2e("fairlead-pg-", configure)

@@ -1,6 +1,7 @@
 """Child processes for the end-to-end tests: started with their output in files, waited on by
 condition (a port answers) with a deadline, and stopped by their PID."""
 
+import argparse
 import ctypes
 import http.client
 import os
@@ -8,8 +9,11 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+import unittest
 from pathlib import Path
+from typing import Callable
 
 STARTUP_TIMEOUT_S = 30
 STOP_TIMEOUT_S = 30  # fairlead drains on SIGTERM; with nothing in flight it should be quick
@@ -95,3 +99,21 @@ def wait_until_ok(port: int, path: str, children: list[Child], what: str,
             raise TimeoutError(f"{what}: GET {path} on port {port} not 200 after {timeout_s}s "
                                f"(last answer: {last})")
         time.sleep(0.05)
+
+
+def run_e2e(prefix: str, configure: Callable[[Path, Path, Path], None]) -> None:
+    """The main of an end-to-end test file: parses --fairlead and --app-dir, hands them and a fresh
+    work directory to configure(fairlead, app_dir, work_dir), runs the file's test cases (other
+    arguments go to unittest), prints the children's logs when one failed, and exits with the result."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--fairlead", required=True, type=Path)
+    parser.add_argument("--app-dir", required=True, type=Path)
+    args, rest = parser.parse_known_args()
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        work_dir = Path(tmp)
+        configure(args.fairlead.resolve(), args.app_dir.resolve(), work_dir)
+        result = unittest.main(module="__main__", argv=[sys.argv[0], *rest], exit=False).result
+        if not result.wasSuccessful():
+            for log in sorted(work_dir.glob("*.std*")):
+                print(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}", file=sys.stderr)
+    sys.exit(0 if result.wasSuccessful() and result.testsRun > 0 else 1)

@@ -13,13 +13,11 @@ A, wait for A to exit. Then: no request failed, B served some, A served some aft
 after A's last request had finished, a slow one sent straight to A after its SIGTERM included.
 """
 
-import argparse
 import http.client
 import json
 import os
 import signal
 import sys
-import tempfile
 import threading
 import time
 import unittest
@@ -28,7 +26,7 @@ from pathlib import Path
 
 import yaml
 
-from processes import Child, free_port, get_status, wait_until_ok
+from processes import Child, free_port, get_status, run_e2e, wait_until_ok
 
 FAIRLEAD: Path
 APP_DIR: Path
@@ -314,22 +312,11 @@ class RollingDeploy(unittest.TestCase):
             conn.close()
 
 
-def main() -> None:
+def configure(fairlead: Path, app_dir: Path, work_dir: Path) -> None:
     global FAIRLEAD, APP_DIR, WORK_DIR, CONFIG
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--fairlead", required=True, type=Path)
-    parser.add_argument("--app-dir", required=True, type=Path)
-    args, rest = parser.parse_known_args()
-    FAIRLEAD, APP_DIR = args.fairlead.resolve(), args.app_dir.resolve()
+    FAIRLEAD, APP_DIR, WORK_DIR = fairlead, app_dir, work_dir
     CONFIG = APP_DIR.parent.parent / "config" / "container.yaml"
-    with tempfile.TemporaryDirectory(prefix="fairlead-deploy-") as tmp:
-        WORK_DIR = Path(tmp)
-        result = unittest.main(argv=[sys.argv[0], *rest], exit=False).result
-        if not result.wasSuccessful():
-            for log in sorted(WORK_DIR.glob("*.std*")):
-                print(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}", file=sys.stderr)
-    sys.exit(0 if result.wasSuccessful() else 1)
 
 
 if __name__ == "__main__":
-    main()
+    run_e2e("fairlead-deploy-", configure)
