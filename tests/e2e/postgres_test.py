@@ -44,17 +44,19 @@ def unprivileged(data: Path) -> tuple[list[str], dict]:
     if os.geteuid() != 0:
         return [], {}
     nobody = pwd.getpwnam("nobody")
+    os.chown(data, nobody.pw_uid, nobody.pw_gid)
+    data.parent.chmod(0o711)  # nobody must reach pgdata inside the test's 0700 directory
     as_nobody = {"user": nobody.pw_uid, "group": nobody.pw_gid, "extra_groups": []}
     try:
         subprocess.run([postgres_bin("initdb"), "--version"], check=True, capture_output=True, **as_nobody)
+        return [], as_nobody
     except PermissionError:
-        # A root whose "/" only root may enter (a chroot made with mktemp -d, as fresh-machine does):
-        # nobody can run no program at all. In a user namespace the server is uid 1000 to itself,
-        # which is all PostgreSQL checks, and has no privilege outside it.
-        return ["unshare", "--user", "--map-user=1000", "--map-group=1000", "--"], {}
-    os.chown(data, nobody.pw_uid, nobody.pw_gid)
-    data.parent.chmod(0o711)  # nobody must reach pgdata inside the test's 0700 directory
-    return [], as_nobody
+        # A root whose "/" only root may enter (a chroot made with mktemp -d, as fresh-machine's):
+        # as nobody, no program can be found and no path opened. The server keeps
+        # CAP_DAC_READ_SEARCH, which lets it find and read files, not write them: it still writes
+        # only its pgdata.
+        return ["setpriv", f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}", "--clear-groups",
+                "--inh-caps=+dac_read_search", "--ambient-caps=+dac_read_search", "--"], {}
 
 
 class Cluster:
