@@ -26,7 +26,7 @@ from pathlib import Path
 
 import yaml
 
-from processes import Child, free_port, get_status, run_e2e, wait_until_ok
+from processes import Child, ReservedPort, free_port, get_status, run_e2e, wait_until_ok
 
 FAIRLEAD: Path
 APP_DIR: Path
@@ -48,10 +48,13 @@ class Task:
     def __init__(self, name: str, db: Path):
         """Its ports are fixed before it starts, as a target group knows a task's before it runs."""
         self.name, self.db = name, db
-        self.port, self.admin_port, self.app_port = free_port(), free_port(), free_port()
+        self._reserved = [ReservedPort() for _ in range(3)]
+        self.port, self.admin_port, self.app_port = (r.port for r in self._reserved)
         self.child: Child | None = None
 
     def start(self) -> Child:
+        for reserved in self._reserved:
+            reserved.release()
         env = dict(os.environ, TZ="UTC", FAIRLEAD_LISTEN=f"127.0.0.1:{self.port}",
                    FAIRLEAD_ADMIN_ADDRESS=f"127.0.0.1:{self.admin_port}", APP_PORT=str(self.app_port),
                    FAIRLEAD_STATIC_ROOT=str(APP_DIR / "frontend" / "dist"), APP_DB=str(self.db),
