@@ -3,9 +3,12 @@
 #include <cerrno>
 #include <cstdio>
 #include <memory>
+#include <optional>
+#include <sstream>
 #include <system_error>
 
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include "config/diagnostics.hpp"
@@ -83,17 +86,67 @@ void addValidatorIssues(const Config& config, const YamlReader& reader, Diagnost
   }
 }
 
-Result<Config> loadParsed(const std::vector<YAML::Node>& documents, std::string_view file, const EnvLookup& env,
-                          std::vector<std::string>* warnings) {
+// The documents of a text as yaml-cpp's parser walks them, without building them. yaml-cpp 0.7's
+// LoadAll never returns on a document its parser cannot consume (a ',' at the top level: it adds
+// an empty document, again and again, until memory runs out; jbeder/yaml-cpp#1040, fixed upstream
+// in 2024), so a typo in a reloaded file could take the running proxy down. A document that starts
+// where the one before started is that case: the walk stops there.
+class DocumentWalk final : public YAML::EventHandler {
+ public:
+  // Where each document after the first that holds something starts (a trailing '---' holds
+  // nothing), and where the parser stopped making progress, if it did.
+  std::vector<YAML::Mark> later;
+  std::optional<YAML::Mark> stuck;
+
+  explicit DocumentWalk(const std::string& text) {
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    std::optional<std::size_t> last_start;
+    for (std::size_t index = 0;; ++index) {
+      content_.reset();
+      if (!parser.HandleNextDocument(*this)) break;
+      if (last_start == start_.pos) {
+        stuck = start_;
+        break;
+      }
+      last_start = start_.pos;
+      if (index > 0 && content_) later.push_back(*content_);
+    }
+  }
+
+  void OnDocumentStart(const YAML::Mark& mark) override { start_ = mark; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { content(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string&) override {
+    content(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    content(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    content(mark);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void content(const YAML::Mark& mark) {
+    if (!content_) content_ = mark;
+  }
+  YAML::Mark start_;
+  std::optional<YAML::Mark> content_;  // the document's first node that is not null
+};
+
+Result<Config> loadParsed(const YAML::Node& document, const std::vector<YAML::Mark>& later, std::string_view file,
+                          const EnvLookup& env, std::vector<std::string>* warnings) {
   Diagnostics diagnostics;
   YamlReader reader(diagnostics, env);
-  for (std::size_t i = 1; i < documents.size(); ++i) {
+  for (const YAML::Mark& mark : later) {
     // A second document would be ignored by everything below; a stray '---' must not hide half a config.
-    if (documents[i].IsNull()) continue;
-    const YAML::Mark mark = documents[i].Mark();
     diagnostics.error(Location{mark.line, mark.column}, "", "only one YAML document is allowed");
   }
-  const Config config = readConfig(reader, documents.empty() ? YAML::Node() : documents.front());
+  const Config config = readConfig(reader, document);
   addValidatorIssues(config, reader, diagnostics);
   if (warnings != nullptr) *warnings = diagnostics.renderWarnings(file);
   if (!diagnostics.empty()) return fail(Errc::ConfigInvalid, joinLines(diagnostics.render(file)));
@@ -106,16 +159,25 @@ Result<Config> loadConfigText(std::string_view text, std::string_view file, cons
                               std::vector<std::string>* warnings) {
   // yaml-cpp reports through exceptions; none may leave the config module (docs/architecture.md, "Errors").
   try {
-    std::vector<YAML::Node> documents;
+    const std::string yaml(text);
+    YAML::Node document;
+    std::vector<YAML::Mark> later;
     try {
-      documents = YAML::LoadAll(std::string(text));
+      const DocumentWalk walk(yaml);
+      if (walk.stuck) {
+        const Location at{walk.stuck->line, walk.stuck->column};
+        return fail(Errc::ConfigInvalid, fmt::format("{}:{}:{}: not valid YAML here{}", file, at.line + 1,
+                                                     at.column + 1, syntaxHint(text, at)));
+      }
+      later = walk.later;
+      document = YAML::Load(yaml);  // the first document only: this parser call always returns
     } catch (const YAML::ParserException& e) {
       const Location at{e.mark.line, e.mark.column};
       if (!at.known()) return fail(Errc::ConfigInvalid, fmt::format("{}: {}", file, e.msg));
       return fail(Errc::ConfigInvalid,
                   fmt::format("{}:{}:{}: {}{}", file, at.line + 1, at.column + 1, e.msg, syntaxHint(text, at)));
     }
-    return loadParsed(documents, file, env, warnings);
+    return loadParsed(document, later, file, env, warnings);
   } catch (const std::exception& e) {
     return fail(Errc::ConfigInvalid, fmt::format("{}: {}", file, e.what()));
   }

@@ -100,7 +100,8 @@ PathNormal normalizePath(std::string_view path, std::string& out) {
     out.append(segment);
   }
   if (out.empty()) out.push_back('/');
-  return dots ? PathNormal::DotSegments : PathNormal::Rewritten;
+  if (dots) return PathNormal::DotSegments;
+  return out == path ? PathNormal::AsIs : PathNormal::Rewritten;  // escapes already in normal form
 }
 
 }  // namespace fairlead::http

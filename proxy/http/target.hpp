@@ -22,7 +22,7 @@ TargetParts splitTarget(std::string_view target) noexcept;
 std::string_view hostWithoutPort(std::string_view authority) noexcept;
 
 enum class PathNormal : std::uint8_t {
-  AsIs,         // already normal; `out` untouched
+  AsIs,         // already normal; what is in `out` is not to be used
   Rewritten,    // the normal form is in `out`; only percent-encoding changed
   DotSegments,  // the normal form is in `out`, and "." or ".." segments were resolved
   AboveRoot,    // ".." segments climb above "/": no resource can have this path

@@ -84,8 +84,7 @@ std::unique_ptr<TlsTransport> TlsTransport::client(Loop& loop, std::unique_ptr<T
 }
 
 TlsTransport::TlsTransport(Loop& loop, std::unique_ptr<Transport> tcp, SSL* ssl, TlsCounters* counters, bool client)
-    : loop_(loop),
-      tcp_(std::move(tcp)),
+    : tcp_(std::move(tcp)),
       ssl_(ssl),
       counters_(counters),
       resume_timer_(loop, this, &TlsTransport::onResume),

@@ -97,7 +97,6 @@ class TlsTransport final : public Transport, private Transport::Handler {
   // The connection below reads while the handshake needs it or the handler wants bytes.
   void updateReading() noexcept;
 
-  Loop& loop_;
   Transport::Handler* handler_ = nullptr;
   std::unique_ptr<Transport> tcp_;
   std::shared_ptr<const TlsServerContext> context_;  // server side: its SNI table outlives the SSL

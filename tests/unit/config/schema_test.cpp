@@ -126,6 +126,14 @@ TEST(Schema, MoreThanOneDocumentIsAnError) {
   EXPECT_EQ(load("workers: 2\n---\n").workers, 2u);  // a trailing separator holds nothing
 }
 
+// yaml-cpp 0.7 alone loops without end, allocating, on these (found by tests/fuzz/config_fuzz.cpp):
+// a reload of such a file must fail like any other mistake, not take the process's memory.
+TEST(Schema, YamlThatStallsTheParserIsAnError) {
+  EXPECT_EQ(errors(","), Lines{"t.yaml:1:1: not valid YAML here"});
+  EXPECT_EQ(errors(" ,- name: public\n"), Lines{"t.yaml:1:2: not valid YAML here"});
+  EXPECT_EQ(errors("workers: 2\n---\n, x\n"), Lines{"t.yaml:3:1: not valid YAML here"});
+}
+
 // --- unknown and not-yet-supported keys ---------------------------------------------------------
 
 TEST(Schema, UnknownKeysSuggestACloseMatch) {

@@ -66,6 +66,10 @@ TEST(Target, SaysWhenDotSegmentsWereResolved) {
   EXPECT_EQ(normalizePath("/a/%2e%2e/b", out), PathNormal::DotSegments);
   EXPECT_EQ(normalizePath("/a/./b", out), PathNormal::DotSegments);
   EXPECT_EQ(normalizePath("/a/b", out), PathNormal::AsIs);
+  // Escapes that are already in normal form (reserved, upper-case hex) leave it as it is: the
+  // normal form of a normal path is itself (found by tests/fuzz/router_fuzz.cpp).
+  EXPECT_EQ(normalizePath("/a%2Fb", out), PathNormal::AsIs);
+  EXPECT_EQ(normalizePath("/a%2fb", out), PathNormal::Rewritten);
 }
 
 TEST(Target, RefusesAPathAboveTheRoot) {
