@@ -60,11 +60,17 @@ PathNormal normalizePath(std::string_view path, std::string& out) {
   if (path.find('%') == std::string_view::npos && !hasDotSegment(path)) return PathNormal::AsIs;
   std::string decoded;
   decoded.reserve(path.size());
+  // Where the last '%' that starts no escape ("%zz", "%%") was copied: a hex digit decoded right
+  // after it would make an escape that was not there ("%%33e" -> "%3e"), and the normal form
+  // would not be its own normal form.
+  std::size_t stray_percent = std::string::npos;
   for (std::size_t i = 0; i < path.size(); ++i) {
     const char c = path[i];
     if (c == '%' && i + 2 < path.size() && core::hexValue(path[i + 1]) >= 0 && core::hexValue(path[i + 2]) >= 0) {
       const auto byte = static_cast<unsigned char>(core::hexValue(path[i + 1]) * 16 + core::hexValue(path[i + 2]));
-      if (unreserved(byte)) {
+      const bool would_join_a_stray_percent =
+          stray_percent != std::string::npos && decoded.size() - stray_percent <= 2 && core::hexValue(byte) >= 0;
+      if (unreserved(byte) && !would_join_a_stray_percent) {
         decoded.push_back(static_cast<char>(byte));
       } else {
         static constexpr char kHex[] = "0123456789ABCDEF";
@@ -75,6 +81,7 @@ PathNormal normalizePath(std::string_view path, std::string& out) {
       i += 2;
       continue;
     }
+    if (c == '%') stray_percent = decoded.size();
     decoded.push_back(c);
   }
   // RFC 3986 §5.2.4, except that climbing above the root is an error rather than ignored.

@@ -48,6 +48,11 @@ TEST(Target, NormalizesPercentEncodingOfUnreservedOnly) {
   EXPECT_EQ(normal("/a%20b"), "/a%20b");
   EXPECT_EQ(normal("/a%zz"), "/a%zz");
   EXPECT_EQ(normal("/a%4"), "/a%4");
+  // A hex digit decoded next to a '%' that starts no escape would make a new escape (found by
+  // tests/fuzz/router_fuzz.cpp): it stays encoded, so that the normal form is its own.
+  EXPECT_EQ(normal("/%%33e"), "/%%33e");
+  EXPECT_EQ(normal("/%z%33e"), "/%z%33e");
+  EXPECT_EQ(normal("/%zzz%33"), "/%zzz3");
 }
 
 TEST(Target, ResolvesDotSegments) {
