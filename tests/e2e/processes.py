@@ -29,8 +29,8 @@ def free_port() -> int:
 
 class ReservedPort:
     """A loopback port held (bound, not listening) until release(): for a server that starts later
-    while something already knows its port, as a load balancer's health check does. Held, it cannot
-    be handed to another test running meanwhile; unheld, such a test could get it, and the probes."""
+    while something already probes its port, as a load balancer's health check does. Were it free
+    meanwhile, a test running alongside could be handed it, and the probes with it."""
 
     def __init__(self):
         self._socket = socket.socket()

@@ -3,7 +3,7 @@ frontend (../frontend/dist) itself, so only /api/, /ws/ and /healthz reach this 
 
 Run: cd examples/app && /usr/bin/python3 -m uvicorn app.main:app --host 127.0.0.1 --port 8000 --no-proxy-headers
 (the app reads X-Forwarded-For itself; see ForwardedClient). Uses only Debian bookworm packages
-(python3-fastapi, python3-uvicorn, python3-websockets, and python3-psycopg for PostgreSQL). Items
+(python3-fastapi, python3-uvicorn, python3-websockets; python3-psycopg and -pool for PostgreSQL). Items
 are kept in SQLite, or in PostgreSQL when DATABASE_URL is set (app/storage.py).
 """
 

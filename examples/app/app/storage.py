@@ -73,13 +73,17 @@ class PostgresStore:
         """work(connection) in one transaction. Connections the server closed while they sat in the
         pool (a restart, an RDS failover) are only found out by using one: then every idle one is
         tested (pool.check), and the work runs once more, so the first request after a failover
-        does not fail."""
-        conn = None
+        does not fail. Only when the connection broke inside the work, before the COMMIT: the
+        server has then undone it. A COMMIT whose answer was lost may have applied, and is not
+        run twice."""
+        conn, committing = None, False
         try:
             with self._pool.connection() as conn:
-                return work(conn)
+                result = work(conn)
+                committing = True  # the pool commits when the block ends
+            return result
         except self._errors:
-            if conn is None or not conn.broken:
+            if conn is None or not conn.broken or committing:
                 raise
         self._pool.check()
         with self._pool.connection() as conn:
