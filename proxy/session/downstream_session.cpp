@@ -194,7 +194,7 @@ void DownstreamSession::onTimer(void* self) noexcept {
       const bool app_stalled = s->client_in_.paused(PauseReason::PeerFull);
       if (s->source_) s->source_->abort();
       if (s->source_ && s->source_->responseStarted()) {
-        s->closeNow(true);
+        s->closeNow(Ending::CutShort);
       } else {
         s->refuse(app_stalled ? Refusal::BodyNotTaken : Refusal::BodyTimeout);
       }
@@ -212,7 +212,7 @@ void DownstreamSession::onSendTimeout(void* self) noexcept {
                      s->config().timeouts.response_send_idle.count(), s->client_->pendingBytes());
   // The upstream connection, if any, is closed with the source, never pooled mid-body; closeNow
   // logs the request if nothing else did.
-  s->closeNow();
+  s->closeNow(Ending::Reset);
 }
 
 void DownstreamSession::watchSend(bool progressed) noexcept {
@@ -446,7 +446,7 @@ void DownstreamSession::onBody(std::string_view data) noexcept {
     // A chunked body grew past the limit after we began forwarding it.
     if (source_) source_->abort();
     if (active_->response_done || (source_ && source_->responseStarted())) {
-      closeNow(!active_->response_done);
+      closeNow(active_->response_done ? Ending::Clean : Ending::CutShort);
       return;
     }
     refuse(Refusal::BodyTooLarge);
@@ -568,7 +568,7 @@ void DownstreamSession::onExchangeFailed(const Error& error, bool response_start
     // Part of the answer is out: the client must see a truncated response, not a wrong one.
     if (active_->status == 0) active_->status = statusFor(error);
     logAccess();
-    closeNow(true);
+    closeNow(Ending::CutShort);
     return;
   }
   active_->status = statusFor(error);
@@ -762,7 +762,7 @@ void DownstreamSession::setState(State next) noexcept {
   state_ = next;
 }
 
-void DownstreamSession::closeNow(bool truncated) noexcept {
+void DownstreamSession::closeNow(Ending ending) noexcept {
   if (state_ == State::Closed) return;
   if (state_ == State::Proxying && active_ && !active_->logged) {
     // However a request ends (the client left or stopped reading, its body broke off), it gets
@@ -778,12 +778,10 @@ void DownstreamSession::closeNow(bool truncated) noexcept {
   bump(ctx_.counters.bytes_sent, static_cast<std::int64_t>(client_->bytesWritten()));
   bump(ctx_.counters.downstream_connections_active, -1);
   ctx_.log->debug("[c{}] closed: {} bytes in, {} out", id_, client_->bytesRead(), client_->bytesWritten());
-  // Over TLS, a response cut short ends without close_notify: an orderly close would pass the
-  // truncated body of a close-delimited response off as complete.
-  if (truncated) {
-    client_->closeCutShort();
-  } else {
-    client_->close();
+  switch (ending) {
+    case Ending::Clean: client_->close(); break;
+    case Ending::CutShort: client_->closeCutShort(); break;
+    case Ending::Reset: client_->close(/*rst=*/true); break;
   }
   if (owner_ != nullptr) std::exchange(owner_, nullptr)->sessionClosed(*this);
 }

@@ -109,8 +109,12 @@ class DownstreamSession final : public net::Deletable,
   void armKeepAlive() noexcept;
   // refused: we turned the request down, so the client may still be sending: linger.
   void closeAfterFlush(bool refused = false) noexcept;
-  // truncated: a response was under way and is cut short.
-  void closeNow(bool truncated = false) noexcept;
+  // How the client connection ends. CutShort: a response was under way; over TLS it ends without
+  // close_notify, so that a truncated body is not taken for a whole one. Reset: the client stopped
+  // taking bytes; an RST frees the kernel's unsent ones at once, which an orderly close would
+  // leave in an orphaned socket (megabytes each, for as long as the kernel keeps probing).
+  enum class Ending : std::uint8_t { Clean, CutShort, Reset };
+  void closeNow(Ending ending = Ending::Clean) noexcept;
   void setState(State next) noexcept;
   void arm(TimerFor what, std::chrono::milliseconds after) noexcept;
   static void onTimer(void* self) noexcept;
