@@ -1,5 +1,8 @@
 #include "app/run.hpp"
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <csignal>
 #include <optional>
 #include <utility>
@@ -184,11 +187,33 @@ class Runner {
   bool proxy_stopped_ = false;
 };
 
+// Every client connection is a descriptor, and so are pooled upstream connections, listeners and
+// files being served. A soft limit of 1024, still the default of many systems and of a shell
+// inside a container, would refuse clients long before max_connections: raise it as far as the
+// hard limit allows (as Go's runtime does), and say so where that cannot hold max_connections.
+void fitDescriptorLimit(std::uint64_t max_connections, spdlog::logger& log) {
+  constexpr rlim_t kBesidesClients = 1024;
+  const rlim_t wanted = static_cast<rlim_t>(max_connections) + kBesidesClients;
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= wanted) return;
+  const rlim_t raised = std::min(wanted, limit.rlim_max);
+  if (raised > limit.rlim_cur) {
+    limit.rlim_cur = raised;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+  if (raised < max_connections) {
+    log.warn("open files are limited to {} (RLIMIT_NOFILE), fewer than limits.max_connections {}: raise the hard "
+             "limit (ECS: ulimits nofile; docker run --ulimit nofile=N) or lower max_connections",
+             raised, max_connections);
+  }
+}
+
 }  // namespace
 
 int run(Config config, std::function<Result<Config>()> reread) {
   auto log = std::make_shared<spdlog::logger>("fairlead", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
   log->set_level(spdlog::level::from_str(config.log.level));
+  fitDescriptorLimit(config.limits.max_connections, *log);
   uv_loop_t* loop = uv_default_loop();
   int code = 0;
   {
