@@ -1,5 +1,7 @@
 #include "net/tls_context.hpp"
 
+#include <sys/stat.h>
+
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -177,7 +179,7 @@ Result<std::shared_ptr<const TlsServerContext>> TlsServerContext::create(const L
     if (auto ok = readable("key", file.key); !ok) return tl::unexpected(ok.error());
     SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
     FL_CHECK(ctx != nullptr, "SSL_CTX_new");
-    out->certificates_.push_back(Certificate{ctx, file.cert, {}, {}, 0});
+    out->certificates_.push_back(Certificate{ctx, file.cert, {}, {}, 0, file.key, 0});
     SSL_CTX_set_app_data(ctx, out.get());
     SSL_CTX_set_min_proto_version(ctx, config.min_version == TlsVersion::Tls13 ? TLS1_3_VERSION : TLS1_2_VERSION);
     // Renegotiation is a denial-of-service lever and HTTP/1.1 has no use for it.
@@ -206,6 +208,7 @@ Result<std::shared_ptr<const TlsServerContext>> TlsServerContext::create(const L
     }
     X509* x = SSL_CTX_get0_certificate(ctx);
     Certificate& c = out->certificates_.back();
+    if (struct stat st{}; ::stat(file.key.c_str(), &st) == 0) c.key_mode = st.st_mode & 07777;
     c.names = certificateNames(x);
     int days = 0;
     int seconds = 0;
@@ -248,6 +251,9 @@ std::vector<std::string> TlsServerContext::warnings() const {
     } else if (c.days_left < kWarnDays) {
       out.push_back(fmt::format("certificate {} expires on {}, in {} day{}", c.file, c.not_after, c.days_left,
                                 c.days_left == 1 ? "" : "s"));
+    }
+    if ((c.key_mode & 077) != 0) {
+      out.push_back(fmt::format("key {} can be read by other users (mode {:04o}): chmod 600 it", c.key, c.key_mode));
     }
   }
   return out;

@@ -100,6 +100,8 @@ class TlsServerContext {
     std::vector<std::string> names;  // lower case; "*.example.com" for a wildcard
     std::string not_after;           // "2027-03-01"
     int days_left = 0;               // negative once expired
+    std::string key;
+    unsigned key_mode = 0;           // the key file's permission bits
   };
   TlsServerContext() = default;
   static int onServerName(SSL* ssl, int* alert, void* self) noexcept;

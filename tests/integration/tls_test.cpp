@@ -2,6 +2,8 @@
 // certificates made at test time by a throwaway CA. SNI (exact, wildcard, default), versions,
 // ALPN, resumption, a renewed certificate reloaded under load, large bodies both ways, garbage and
 // a stalled handshake; then the redirect listener's 308s.
+#include <sys/stat.h>
+
 #include <atomic>
 #include <fstream>
 #include <chrono>
@@ -11,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include "net/tls_context.hpp"
 #include "support/child_process.hpp"
 #include "support/integration_fixture.hpp"
 #include "support/test_certs.hpp"
@@ -89,6 +92,22 @@ TEST_F(Tls, SniChoosesTheCertificateExactWildcardAndDefault) {
   // And the chain verifies against the CA for the names it holds.
   TlsClient checked(port(), verified("other.test"));
   EXPECT_TRUE(checked.ok()) << checked.error();
+}
+
+// A private key others may read is said at start-up and at every reload (the log shows what
+// warnings() returns); certs/make-dev-certs writes them mode 600.
+TEST_F(Tls, AKeyOthersCanReadIsWarnedAbout) {
+  ListenerTlsConfig tls;
+  tls.certificates = {{main_cert.cert, main_cert.key}};
+  ASSERT_EQ(::chmod(main_cert.key.c_str(), 0600), 0);
+  auto quiet = net::TlsServerContext::create(tls, std::make_shared<net::TlsTicketKeys>());
+  ASSERT_TRUE(quiet) << quiet.error().detail;
+  EXPECT_EQ((*quiet)->warnings(), std::vector<std::string>{});
+  ASSERT_EQ(::chmod(main_cert.key.c_str(), 0644), 0);
+  auto open = net::TlsServerContext::create(tls, std::make_shared<net::TlsTicketKeys>());
+  ASSERT_TRUE(open) << open.error().detail;
+  EXPECT_EQ((*open)->warnings(),
+            std::vector<std::string>{"key " + main_cert.key + " can be read by other users (mode 0644): chmod 600 it"});
 }
 
 TEST_F(Tls, OldVersionsAreRefusedAndTls12And13Accepted) {
