@@ -451,6 +451,10 @@ TEST_F(Binary, AdminTokenGuardsAllButLiveAndReady) {
   ASSERT_TRUE(clusters);
   EXPECT_EQ(clusters->status, 200);
   EXPECT_TRUE(proxy.running());  // the refused POST /drain did nothing
+  // The token is nowhere it could leak from: not in what the admin API shows, not in the logs.
+  EXPECT_EQ(clusters->body.find("s3cret"), std::string::npos);
+  EXPECT_EQ(right->body.find("s3cret"), std::string::npos);
+  EXPECT_EQ(proxy.output().find("s3cret"), std::string::npos) << proxy.output();
 }
 
 // /ready names what it waits for: app.ready_cluster without a healthy endpoint.
