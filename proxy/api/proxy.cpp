@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <optional>
-#include <thread>
 
 #include <netinet/in.h>
 #include <unistd.h>
@@ -14,6 +13,7 @@
 
 #include "admin/admin_service.hpp"
 #include "api/worker.hpp"
+#include "core/cpu_limit.hpp"
 #include "core/units.hpp"
 #include "net/heap_timer.hpp"
 #include "net/tls_context.hpp"
@@ -249,10 +249,7 @@ Result<std::unique_ptr<Proxy>> Proxy::create(uv_loop_t* loop, Config config, Opt
   if (config.log.access == AccessLogFormat::Off) access = nullptr;
   impl->access = access;
 
-  const std::size_t workers =
-      options.inline_workers ? 1
-      : config.workers != 0  ? config.workers
-                             : std::max(1u, std::thread::hardware_concurrency());
+  const std::size_t workers = options.inline_workers ? 1 : config.workers != 0 ? config.workers : core::usableCpus();
 
   impl->control = std::make_unique<net::Loop>(loop);
   impl->drain_timer.emplace(loop, impl.get(), &Impl::onDrainTimer);
