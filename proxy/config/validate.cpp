@@ -1,7 +1,12 @@
 #include "config/validate.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
+#include <cstring>
 #include <map>
 #include <string_view>
 
@@ -212,6 +217,20 @@ class Checker {
 
   void checkStatic(const StaticAction& s, const std::string& at) {
     if (s.root.empty()) add(at + ".root", "static needs a root directory");
+    // Opened as the workers open it. A warning, not an error: a deploy may put the files there
+    // after fairlead starts, and the workers open the root again every second.
+    if (!s.root.empty()) {
+      const int fd = ::open(s.root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (fd >= 0) {
+        ::close(fd);
+      } else {
+        issues_.push_back(Issue{at + ".root",
+                                fmt::format("static root '{}' cannot be opened ({}): every request of this route is "
+                                            "answered 404 until it can",
+                                            s.root, std::strerror(errno)),
+                                "", true});
+      }
+    }
     if (s.index.empty() || s.index.find('/') != std::string::npos || s.index.starts_with('.')) {
       add(at + ".index", fmt::format("index '{}' must be a file name in each directory (index.html)", s.index));
     }

@@ -573,6 +573,24 @@ clusters:
                    "would (see line 5)"}));
 }
 
+// A root that cannot be opened would make every request of its route a 404 without a word.
+TEST(Schema, WarnsAboutAStaticRootThatCannotBeOpened) {
+  std::vector<std::string> warnings;
+  auto loaded = loadConfigText(R"(listeners:
+  - name: public
+    address: 0.0.0.0:8080
+    routes:
+      - match: { path_prefix: /docs/ }
+        static: { root: /nonexistent/fairlead-docs }
+      - static: { root: )" FAIRLEAD_SOURCE_DIR R"( }
+)",
+                               "t.yaml", fakeEnv({}), &warnings);
+  ASSERT_TRUE(loaded) << loaded.error().detail;
+  EXPECT_EQ(warnings, (Lines{"t.yaml:6:25: warning: static root '/nonexistent/fairlead-docs' cannot be opened (No such "
+                             "file or directory): every request of this route is answered 404 until it can"}));
+  EXPECT_TRUE(validateConfig(*loaded)) << "a warning, not an error";
+}
+
 // --- clusters -----------------------------------------------------------------------------------
 
 TEST(Schema, ReadsClusters) {
