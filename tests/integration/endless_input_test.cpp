@@ -1,7 +1,8 @@
 // A client that never ends a header, a chunk extension or a trailer (docs/operations.md, limits):
 // the proxy must answer as soon as the input passes its limit, while the client is still sending,
 // and neither wait for an end that never comes nor keep what it was sent. Each test streams the
-// endless part a KiB at a time and looks for the answer after every KiB.
+// endless part a KiB (or a header line) at a time and looks for the answer after each piece.
+#include <functional>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -27,22 +28,28 @@ struct Answer {
   std::string why;                     // why there is no response
 };
 
-// Sends `start`, then `filler` over and over until the proxy answers, closes, or kGiveUpAfter bytes.
-Answer streamUntilAnswered(RawClient& client, const std::string& start, char filler) {
+// Sends `start`, then piece(0), piece(1), ... until the proxy answers, closes, or kGiveUpAfter bytes.
+Answer streamUntilAnswered(RawClient& client, const std::string& start,
+                           const std::function<std::string(std::size_t)>& piece) {
   Answer a;
   if (!client.send(start)) {
     a.why = "closed before the request's start was sent";
     return a;
   }
-  const std::string piece(1024, filler);
-  while (a.endless_bytes_sent < kGiveUpAfter) {
-    if (!client.send(piece, 1s)) break;  // closed or reset: what it answered is pending, if anything
-    a.endless_bytes_sent += piece.size();
+  for (std::size_t i = 0; a.endless_bytes_sent < kGiveUpAfter; ++i) {
+    const std::string bytes = piece(i);
+    if (!client.send(bytes, 1s)) break;  // closed or reset: what it answered is pending, if anything
+    a.endless_bytes_sent += bytes.size();
     if ((a.response = client.tryReadResponse({.timeout = 1ms}, &a.why))) return a;
     if (client.peerClosed()) return a;
   }
   a.response = client.tryReadResponse({.timeout = 2s}, &a.why);
   return a;
+}
+
+// A KiB of one character at a time: a value, an extension or a trailer that never ends.
+std::function<std::string(std::size_t)> kib(char filler) {
+  return [filler](std::size_t) { return std::string(1024, filler); };
 }
 
 class EndlessInput : public IntegrationTest {
@@ -54,7 +61,7 @@ class EndlessInput : public IntegrationTest {
 
 TEST_F(EndlessInput, AHeaderValueIsCutAtTheHeadLimitWith431) {
   RawClient client(port());
-  const Answer a = streamUntilAnswered(client, "GET / HTTP/1.1\r\nHost: example.test\r\nX-Endless: ", 'a');
+  const Answer a = streamUntilAnswered(client, "GET / HTTP/1.1\r\nHost: example.test\r\nX-Endless: ", kib('a'));
   ASSERT_TRUE(a.response) << a.why << " after " << a.endless_bytes_sent << " bytes";
   EXPECT_EQ(a.response->status, 431);
   EXPECT_LE(a.endless_bytes_sent, kHeaderLimit + kSlack);
@@ -64,20 +71,11 @@ TEST_F(EndlessInput, AHeaderValueIsCutAtTheHeadLimitWith431) {
 
 TEST_F(EndlessInput, EndlessHeaderLinesAreCutAtTheHeadLimitWith431) {
   RawClient client(port());
-  ASSERT_TRUE(client.send("GET / HTTP/1.1\r\nHost: example.test\r\n"));
-  std::size_t sent = 0;
-  std::optional<Response> r;
-  std::string why;
-  for (int i = 0; sent < kGiveUpAfter && !r && !client.peerClosed(); ++i) {
-    const std::string line = "X-Field-" + std::to_string(i) + ": v\r\n";
-    if (!client.send(line, 1s)) break;
-    sent += line.size();
-    r = client.tryReadResponse({.timeout = 1ms}, &why);
-  }
-  if (!r) r = client.tryReadResponse({.timeout = 2s}, &why);
-  ASSERT_TRUE(r) << why << " after " << sent << " bytes";
-  EXPECT_EQ(r->status, 431);
-  EXPECT_LE(sent, kHeaderLimit + kSlack);
+  const Answer a = streamUntilAnswered(client, "GET / HTTP/1.1\r\nHost: example.test\r\n",
+                                       [](std::size_t i) { return "X-Field-" + std::to_string(i) + ": v\r\n"; });
+  ASSERT_TRUE(a.response) << a.why << " after " << a.endless_bytes_sent << " bytes";
+  EXPECT_EQ(a.response->status, 431);
+  EXPECT_LE(a.endless_bytes_sent, kHeaderLimit + kSlack);
   EXPECT_TRUE(client.isClosed());
   EXPECT_EQ(upstream.connectionCount(), 0u) << upstream.describe();
 }
@@ -86,7 +84,7 @@ TEST_F(EndlessInput, EndlessHeaderLinesAreCutAtTheHeadLimitWith431) {
 TEST_F(EndlessInput, AChunkExtensionIsCutAt4KiBWith400) {
   RawClient client(port());
   const Answer a = streamUntilAnswered(
-      client, "POST /upload HTTP/1.1\r\nHost: example.test\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=", 'b');
+      client, "POST /upload HTTP/1.1\r\nHost: example.test\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=", kib('b'));
   ASSERT_TRUE(a.response) << a.why << " after " << a.endless_bytes_sent << " bytes";
   EXPECT_EQ(a.response->status, 400);
   EXPECT_LE(a.endless_bytes_sent, kChunkExtensionLimit + kSlack);
@@ -104,7 +102,7 @@ TEST_F(EndlessInput, ATrailerIsCutAtTheHeadLimit) {
       client,
       "POST /upload HTTP/1.1\r\nHost: example.test\r\nTransfer-Encoding: chunked\r\n\r\n"
       "5\r\nhello\r\n0\r\nX-Endless-Trailer: ",
-      'c');
+      kib('c'));
   ASSERT_TRUE(a.response) << a.why << " after " << a.endless_bytes_sent << " bytes";
   EXPECT_EQ(a.response->status, 431);
   EXPECT_LE(a.endless_bytes_sent, kHeaderLimit + kSlack);
