@@ -29,6 +29,13 @@ Result<int> boundSocket(const sockaddr_storage& addr, bool reuse_port) {
   // Accepted sockets inherit TCP_NODELAY from the listener on Linux: one setsockopt here instead
   // of one per connection.
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  // Inherited the same way. Without it the kernel lets a client that stops reading pin as much
+  // unsent data as the send buffer grows to (tcp_wmem, up to 4 MiB; 2 MiB on loopback at once):
+  // a thousand slow readers of a large file took 1.7 GiB, past tcp_mem's pressure mark, and the
+  // worker paid for every byte twice, writing it and freeing it at the timeout. Data in flight is
+  // not limited, so neither is a fast client's throughput.
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &TcpListener::kNotSentLowWater,
+               sizeof TcpListener::kNotSentLowWater);
   if (addr.ss_family == AF_INET6) {
     // [::]:port means IPv6 only; whoever wants IPv4 too adds a 0.0.0.0 listener.
     ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);

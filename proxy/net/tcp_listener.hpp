@@ -37,6 +37,9 @@ class TcpListener {
   // the socket), as an errno value; it resumes by itself.
   using OnPause = std::function<void(int error, std::chrono::milliseconds pause)>;
   static constexpr std::chrono::milliseconds kPauseWhenExhausted{100};
+  // TCP_NOTSENT_LOWAT of every accepted socket: the most data, written but not yet sent, that the
+  // kernel holds for one client.
+  static constexpr int kNotSentLowWater = 256 * 1024;
 
   // Binds and listens on a new SO_REUSEPORT socket: on the caller's thread, so a port in use fails
   // before any worker starts. Returns the descriptor and the bound port (useful with port 0).

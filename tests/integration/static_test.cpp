@@ -2,9 +2,18 @@
 // ranges, precompressed siblings, the SPA fallback, and a table of ways out of the root that must
 // all end in 400 or 404 without a byte of what lies outside. Files go out with sendfile on plain
 // connections and through the threadpool on TLS ones; both must be byte-exact.
+#include <arpa/inet.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -13,6 +22,7 @@
 
 #include <gtest/gtest.h>
 
+#include "net/tcp_listener.hpp"
 #include "support/integration_fixture.hpp"
 #include "support/test_certs.hpp"
 #include "support/tls_client.hpp"
@@ -319,6 +329,69 @@ TEST_F(Static, AFileThenAnotherResponseOnOneConnectionArriveWholeAndInOrder) {
   const auto third = client.readResponse();
   ASSERT_TRUE(third);
   EXPECT_EQ(third->body, "BCD");
+}
+
+// The proxy's end of the connection from `client` to port `port`: the proxy runs in this
+// process, so its socket is among ours. -1 if none is (yet).
+int proxySideOf(int client, std::uint16_t port) {
+  sockaddr_in client_addr{};
+  socklen_t len = sizeof client_addr;
+  if (::getsockname(client, reinterpret_cast<sockaddr*>(&client_addr), &len) != 0) return -1;
+  for (const auto& entry : fs::directory_iterator("/proc/self/fd")) {
+    const int fd = std::stoi(entry.path().filename());
+    sockaddr_in local{}, peer{};
+    socklen_t local_len = sizeof local, peer_len = sizeof peer;
+    if (fd == client || ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len) != 0 ||
+        ::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) {
+      continue;
+    }
+    if (local.sin_family == AF_INET && ntohs(local.sin_port) == port && peer.sin_port == client_addr.sin_port &&
+        peer.sin_addr.s_addr == client_addr.sin_addr.s_addr) {
+      return fd;
+    }
+  }
+  return -1;
+}
+
+// A client that asks for a large file and reads nothing: what the kernel holds for it, written
+// and not sent, stays near TCP_NOTSENT_LOWAT. Without that option the send buffer would take it
+// all, which on loopback grows past a MiB from the first packet.
+TEST_F(Static, AClientThatStopsReadingPinsLittleKernelMemory) {
+  write("big.bin", "");
+  fs::resize_file(root_ + "/big.bin", 64 << 20);
+  ASSERT_NO_FATAL_FAILURE(startStatic());
+  const int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(client, 0);
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{client};
+  const int small_window = 4096;  // set before connecting, so the window never opens
+  ::setsockopt(client, SOL_SOCKET, SO_RCVBUF, &small_window, sizeof small_window);
+  sockaddr_in to{.sin_family = AF_INET, .sin_port = htons(port()), .sin_addr = {htonl(INADDR_LOOPBACK)}};
+  ASSERT_EQ(::connect(client, reinterpret_cast<sockaddr*>(&to), sizeof to), 0) << std::strerror(errno);
+  const std::string request = get("/big.bin");
+  ASSERT_EQ(::send(client, request.data(), request.size(), MSG_NOSIGNAL), static_cast<ssize_t>(request.size()));
+
+  int proxy_side = -1;
+  int unsent = 0;
+  // Until the queue stops growing: the proxy has written all the kernel would take.
+  for (int last = -1, steady = 0, waited = 0; steady < 5;) {
+    std::this_thread::sleep_for(20ms);
+    if (proxy_side < 0) proxy_side = proxySideOf(client, port());
+    if (proxy_side >= 0) {
+      ASSERT_EQ(::ioctl(proxy_side, SIOCOUTQNSD, &unsent), 0) << std::strerror(errno);
+    }
+    steady = unsent > 0 && unsent == last ? steady + 1 : 0;
+    last = unsent;
+    ASSERT_LT(++waited, 250) << "the proxy's send queue never settled; unsent " << unsent;
+  }
+  int lowat = 0;
+  socklen_t len = sizeof lowat;
+  ASSERT_EQ(::getsockopt(proxy_side, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, &len), 0);
+  EXPECT_EQ(lowat, net::TcpListener::kNotSentLowWater);
+  EXPECT_LE(unsent, net::TcpListener::kNotSentLowWater + (128 << 10));
+  std::printf("unsent bytes held for a client that reads nothing: %d (TCP_NOTSENT_LOWAT %d)\n", unsent, lowat);
 }
 
 TEST_F(Static, OverTlsTheBytesAreReadOffTheLoopAndExact) {
