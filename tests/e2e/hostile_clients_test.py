@@ -264,7 +264,7 @@ class HostileClients(unittest.TestCase):
         attacked: list[list[float]] = []
         beside: list[list[float]] = []
         failures, on_at = [], []
-        cpu = {"beside": 0.0, "attacked": 0.0}
+        cpu = {"beside": 0.0, "attacked": 0.0, "attackers": 0.0}
         tcp_memory = PeakTcpMemory()
         try:
             a, a_port = start("fairlead-a")
@@ -284,6 +284,7 @@ class HostileClients(unittest.TestCase):
                     on_at.append(connected.value)
                     tcp_memory.sampling.set()
                 used = {child: cpu_seconds(child.proc.pid) for child in children}
+                attackers_used = cpu_seconds(attackers.pid)
                 with multiprocessing.Pool(2) as pool:  # a process each: the two sets share no interpreter
                     timed = dict(zip(children, pool.starmap(normal_clients, [(a_port, PHASE_S), (b_port, PHASE_S)])))
                 tcp_memory.sampling.clear()
@@ -295,6 +296,7 @@ class HostileClients(unittest.TestCase):
                     (attacked if child is aim else beside).append(latencies)
                     cpu["attacked" if child is aim else "beside"] += cpu_seconds(child.proc.pid) - used[child]
                 if aim is not None:
+                    cpu["attackers"] += cpu_seconds(attackers.pid) - attackers_used
                     on_at.append(connected.value)
 
             phase(None)
@@ -325,7 +327,8 @@ class HostileClients(unittest.TestCase):
               f"{sum(map(len, beside))} requests, p99 {base * 1000:.2f} ms ({under / base:.2f}x)\n"
               f"p99 ms, each phase, attacked / other: {rounds}\n"
               f"hostile connections open at each attacked phase's start and end: {on_at}\n"
-              f"fairlead CPU time: {cpu['attacked']:.2f} s under the attack, {cpu['beside']:.2f} s beside it\n"
+              f"CPU time over the {2 * ROUNDS * PHASE_S} s of attack: fairlead {cpu['attacked']:.2f} s under it, "
+              f"{cpu['beside']:.2f} s beside it; the hostile clients {cpu['attackers']:.2f} s\n"
               f"kernel TCP memory at the attack's peak (the machine's, both ends of every connection): "
               f"{tcp_memory.peak / 2**20:.0f} MiB, {tcp_memory.peak / HOSTILE_EACH / 1024:.0f} KiB a slow reader",
               file=sys.stderr)
