@@ -33,7 +33,8 @@ Result<int> boundSocket(const sockaddr_storage& addr, bool reuse_port) {
   // unsent data as the send buffer grows to (tcp_wmem, up to 4 MiB; 2 MiB on loopback at once):
   // a thousand slow readers of a large file took 1.7 GiB, past tcp_mem's pressure mark, and the
   // worker paid for every byte twice, writing it and freeing it at the timeout. Data in flight is
-  // not limited, so neither is a fast client's throughput.
+  // not limited; the socket reports writable again below half the mark, so the loop has the time
+  // the link takes to send 128 KiB to refill it (1 ms at 1 Gbit/s).
   ::setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &TcpListener::kNotSentLowWater,
                sizeof TcpListener::kNotSentLowWater);
   if (addr.ss_family == AF_INET6) {

@@ -37,8 +37,8 @@ class TcpListener {
   // the socket), as an errno value; it resumes by itself.
   using OnPause = std::function<void(int error, std::chrono::milliseconds pause)>;
   static constexpr std::chrono::milliseconds kPauseWhenExhausted{100};
-  // TCP_NOTSENT_LOWAT of every accepted socket: the most data, written but not yet sent, that the
-  // kernel holds for one client.
+  // TCP_NOTSENT_LOWAT of every accepted socket: about the most data, written but not yet sent,
+  // that the kernel holds for one client (it may pass it by the packet being filled).
   static constexpr int kNotSentLowWater = 256 * 1024;
 
   // Binds and listens on a new SO_REUSEPORT socket: on the caller's thread, so a port in use fails

@@ -30,6 +30,7 @@ import asyncio
 import http.client
 import multiprocessing
 import os
+import queue
 import resource
 import socket
 import sys
@@ -167,19 +168,9 @@ def tcp_memory_bytes() -> int:
     raise AssertionError("/proc/net/sockstat has no TCP line")
 
 
-class PeakTcpMemory(threading.Thread):
-    """The most tcp_memory_bytes() said while sampling (every 50 ms) was on."""
-
-    def __init__(self):
-        super().__init__(daemon=True)
-        self.sampling, self.done = threading.Event(), threading.Event()
-        self.peak = 0
-        self.start()
-
-    def run(self) -> None:
-        while not self.done.wait(0.05):
-            if self.sampling.is_set():
-                self.peak = max(self.peak, tcp_memory_bytes())
+def tcp_memory_cap_bytes() -> int:
+    """Where the kernel stops giving TCP sockets memory (tcp_mem's third figure, in pages)."""
+    return int(Path("/proc/sys/net/ipv4/tcp_mem").read_text().split()[2]) * os.sysconf("SC_PAGE_SIZE")
 
 
 def wait_for(condition, seconds: float, what: str) -> None:
@@ -231,6 +222,11 @@ def normal_clients(port: int, seconds: float) -> tuple[list[float], list[str]]:
     return latencies, failures
 
 
+def timed_clients(port: int, seconds: float, out: multiprocessing.Queue) -> None:
+    """normal_clients() in a process of its own; puts (port, its result) on `out`."""
+    out.put((port, normal_clients(port, seconds)))
+
+
 class HostileClients(unittest.TestCase):
     def test_hostile_clients_neither_stop_normal_ones_nor_stay(self):
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -260,41 +256,61 @@ class HostileClients(unittest.TestCase):
         attackers = multiprocessing.Process(target=hostile, args=(target, attacking, finished, connected, report))
         children: list[Child] = []
         quiet: list[float] = []
-        # Per round: the latencies at the attacked fairlead and, over the same seconds, at the other.
-        attacked: list[list[float]] = []
-        beside: list[list[float]] = []
+        # Per phase: the latencies at the attacked fairlead and, over the same seconds, at the other.
+        timed_at: dict[str, list[list[float]]] = {"attacked": [], "beside": []}
+        attacked, beside = timed_at["attacked"], timed_at["beside"]
         failures, on_at = [], []
         cpu = {"beside": 0.0, "attacked": 0.0, "attackers": 0.0}
-        tcp_memory = PeakTcpMemory()
+        tcp_memory = {"before": 0, "peak": 0}
         try:
             a, a_port = start("fairlead-a")
             children.append(a)
             b, b_port = start("fairlead-b")
             children.append(b)
+            ports = {a: a_port, b: b_port}
+            tcp_memory["before"] = tcp_memory_bytes()
             attackers.start()
 
             def phase(aim: Child | None) -> None:
+                """Normal clients at both fairleads for PHASE_S, with the attack on `aim` (None: off)."""
                 attacking.clear()
                 wait_for(lambda: connected.value == 0, 30, "the hostile clients closing their connections")
                 if aim is not None:
-                    target.value = a_port if aim is a else b_port
+                    target.value = ports[aim]
                     attacking.set()
                     wait_for(lambda: connected.value >= ON_SHARE * 2 * HOSTILE_EACH, 60,
                              "the hostile clients getting their connections open")
                     on_at.append(connected.value)
-                    tcp_memory.sampling.set()
-                used = {child: cpu_seconds(child.proc.pid) for child in children}
+                used = {who: cpu_seconds(who.proc.pid) for who in children}
                 attackers_used = cpu_seconds(attackers.pid)
-                with multiprocessing.Pool(2) as pool:  # a process each: the two sets share no interpreter
-                    timed = dict(zip(children, pool.starmap(normal_clients, [(a_port, PHASE_S), (b_port, PHASE_S)])))
-                tcp_memory.sampling.clear()
-                for child, (latencies, errors) in timed.items():
+                results = multiprocessing.Queue()
+                # A process for each fairlead's clients: the two sets share no interpreter.
+                clients = [multiprocessing.Process(target=timed_clients, args=(port, PHASE_S, results))
+                           for port in ports.values()]
+                for process in clients:
+                    process.start()
+                timed: dict[int, tuple[list[float], list[str]]] = {}
+                deadline = time.monotonic() + PHASE_S + 30
+                while len(timed) < len(clients):
+                    if aim is not None:
+                        tcp_memory["peak"] = max(tcp_memory["peak"], tcp_memory_bytes())
+                    try:
+                        port, outcome = results.get(timeout=0.05)
+                        timed[port] = outcome
+                    except queue.Empty:
+                        if time.monotonic() > deadline:
+                            raise AssertionError(f"the normal clients did not report within {PHASE_S + 30} s")
+                for process in clients:
+                    process.join(10)
+                for who, port in ports.items():
+                    latencies, errors = timed[port]
                     failures.extend(errors)
                     if aim is None:
                         quiet.extend(latencies)
                         continue
-                    (attacked if child is aim else beside).append(latencies)
-                    cpu["attacked" if child is aim else "beside"] += cpu_seconds(child.proc.pid) - used[child]
+                    side = "attacked" if who is aim else "beside"
+                    timed_at[side].append(latencies)
+                    cpu[side] += cpu_seconds(who.proc.pid) - used[who]
                 if aim is not None:
                     cpu["attackers"] += cpu_seconds(attackers.pid) - attackers_used
                     on_at.append(connected.value)
@@ -310,7 +326,6 @@ class HostileClients(unittest.TestCase):
             for child in children:
                 child.check_running()
         finally:
-            tcp_memory.done.set()
             finished.set()
             attacking.clear()
             if attackers.is_alive():
@@ -320,6 +335,7 @@ class HostileClients(unittest.TestCase):
             statuses = [child.stop() for child in children]
 
         base, under = p99(sum(beside, [])), p99(sum(attacked, []))
+        added_tcp_memory = tcp_memory["peak"] - tcp_memory["before"]
         rounds = ", ".join(f"{p99(x) * 1000:.2f} / {p99(y) * 1000:.2f}" for x, y in zip(attacked, beside))
         print(f"\nnormal clients, {PHASE_S} s a phase, at both fairleads at once: no attack: {len(quiet)} requests, "
               f"p99 {p99(quiet) * 1000:.2f} ms; {2 * ROUNDS} phases with the attack on one of them: at the attacked one "
@@ -329,8 +345,9 @@ class HostileClients(unittest.TestCase):
               f"hostile connections open at each attacked phase's start and end: {on_at}\n"
               f"CPU time over the {2 * ROUNDS * PHASE_S} s of attack: fairlead {cpu['attacked']:.2f} s under it, "
               f"{cpu['beside']:.2f} s beside it; the hostile clients {cpu['attackers']:.2f} s\n"
-              f"kernel TCP memory at the attack's peak (the machine's, both ends of every connection): "
-              f"{tcp_memory.peak / 2**20:.0f} MiB, {tcp_memory.peak / HOSTILE_EACH / 1024:.0f} KiB a slow reader",
+              f"kernel TCP memory at the attack's peak (the machine's, both ends of every connection), over what it "
+              f"was before: {added_tcp_memory / 2**20:.0f} MiB, {added_tcp_memory / HOSTILE_EACH / 1024:.0f} KiB "
+              f"a slow reader",
               file=sys.stderr)
         for kind, conns in lasted.items():
             ended = [seconds for seconds, by_fairlead in conns if by_fairlead]
@@ -346,8 +363,14 @@ class HostileClients(unittest.TestCase):
         self.assertTrue(all(n >= ON_SHARE * 2 * HOSTILE_EACH for n in on_at), on_at)
         # A client that stops reading gets TCP_NOTSENT_LOWAT (256 KiB) of unsent data, not a send
         # buffer that grows to 4 MiB: without it this attack took 1.7 GiB, past the kernel's
-        # tcp_mem pressure mark on a 24 GiB machine.
-        self.assertLess(tcp_memory.peak / HOSTILE_EACH, 2**20)
+        # tcp_mem pressure mark on a 24 GiB machine. Where the kernel's own cap is not well above the
+        # bound, the cap alone could keep the figure under it: then it is reported, not judged.
+        self.assertGreater(tcp_memory["peak"], 0)
+        if tcp_memory_cap_bytes() > 1.5 * HOSTILE_EACH * 2**20:
+            self.assertLess(added_tcp_memory / HOSTILE_EACH, 2**20)
+        else:
+            print(f"kernel TCP memory not judged: the kernel caps it at {tcp_memory_cap_bytes() / 2**20:.0f} MiB",
+                  file=sys.stderr)
         if os.environ.get("FAIRLEAD_E2E_SANITIZED") != "1":  # under a sanitizer the figures are the sanitizer's
             self.assertLessEqual(under, 2 * base)
         self.assertEqual(statuses, [0, 0])
